@@ -19,7 +19,7 @@ export ANSIBLE_ROLES_PATH="$REPO_ROOT/roles"
 export CONTAINERS_CONF="$PRIVATECAST_CACHE/containers.conf"
 
 requirements_hash() {
-  cat "$REPO_ROOT/requirements-dev.txt" | sha256sum | cut -c1-12
+  sha256sum <"$REPO_ROOT/requirements-dev.txt" | cut -c1-12
 }
 
 VENV="$PRIVATECAST_CACHE/venv-$(requirements_hash)"
