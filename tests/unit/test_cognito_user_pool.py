@@ -1,0 +1,243 @@
+"""cognito_user_pool against moto in-process: create, idempotence, check mode, changes, errors,
+and temporary passwords that are shown once and never logged."""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+import boto3
+import pytest
+from ansible_collections.privatecast.streaming.plugins.modules import cognito_user_pool
+from moto import mock_aws
+from moto.cognitoidp import models as cognito_models
+
+from tests.support.module_runner import LogRecorder, run_module
+
+REGION = "us-east-1"
+IMMUTABLE_POOL_KEYS = ("UsernameAttributes", "UsernameConfiguration")
+BASE_ARGS = {
+    "name": "unit",
+    "region": REGION,
+    "users": [{"email": "Alice@Example.com", "group": "admins"}, {"email": "bob@example.com"}],
+    "tags": {"privatecast:stack": "unit"},
+}
+
+
+@pytest.fixture(autouse=True)
+def moto_keeps_username_attributes(monkeypatch):
+    """Moto gap: moto's UpdateUserPool resets UsernameAttributes, which real Cognito cannot
+    change after creation (the update API does not even take them). Keep them, as AWS does."""
+    original = cognito_models.CognitoIdpUserPool.update_extended_config
+
+    def update_keeping_username_attributes(pool, extended_config):
+        current = getattr(pool, "extended_config", {})
+        kept = {key: current[key] for key in IMMUTABLE_POOL_KEYS if key in current}
+        original(pool, {**(extended_config or {}), **kept})
+
+    monkeypatch.setattr(
+        cognito_models.CognitoIdpUserPool, "update_extended_config", update_keeping_username_attributes
+    )
+
+
+@pytest.fixture
+def aws():
+    with mock_aws():
+        yield boto3.client("cognito-idp", region_name=REGION)
+
+
+@pytest.fixture
+def run(capsys):
+    def runner(check_mode: bool = False, diff: bool = False, **overrides: Any) -> dict[str, Any]:
+        return run_module(
+            cognito_user_pool.main, capsys, {**BASE_ARGS, **overrides}, check_mode=check_mode, diff=diff
+        )
+
+    return runner
+
+
+def user_groups(aws, pool_id: str, email: str) -> list[str]:
+    return [
+        group["GroupName"]
+        for group in aws.admin_list_groups_for_user(UserPoolId=pool_id, Username=email)["Groups"]
+    ]
+
+
+def test_creates_pool_client_groups_and_users(aws, run):
+    result = run()
+
+    assert result["changed"] is True
+    pool = result["user_pool"]
+    assert pool["issuer"] == f"https://cognito-idp.{REGION}.amazonaws.com/{pool['id']}"
+    assert pool["jwks_url"] == pool["issuer"] + "/.well-known/jwks.json"
+    described = aws.describe_user_pool(UserPoolId=pool["id"])["UserPool"]
+    assert described["Arn"] == pool["arn"]
+    assert described["AdminCreateUserConfig"]["AllowAdminCreateUserOnly"] is True
+    assert described["UsernameAttributes"] == ["email"]
+    assert described["DeletionProtection"] == "ACTIVE"
+    assert described["UserPoolTags"] == {"privatecast:stack": "unit"}
+    policy = described["Policies"]["PasswordPolicy"]
+    assert policy["MinimumLength"] == 14
+    assert all(
+        policy[key] for key in ("RequireUppercase", "RequireLowercase", "RequireNumbers", "RequireSymbols")
+    )
+    mfa = aws.get_user_pool_mfa_config(UserPoolId=pool["id"])
+    assert mfa["MfaConfiguration"] == "OPTIONAL"
+    assert mfa["SoftwareTokenMfaConfiguration"] == {"Enabled": True}
+    assert "SmsMfaConfiguration" not in mfa or not mfa["SmsMfaConfiguration"].get("SmsConfiguration")
+
+    client = aws.describe_user_pool_client(UserPoolId=pool["id"], ClientId=pool["client_id"])[
+        "UserPoolClient"
+    ]
+    assert "ClientSecret" not in client
+    assert sorted(client["ExplicitAuthFlows"]) == [
+        "ALLOW_REFRESH_TOKEN_AUTH",
+        "ALLOW_USER_PASSWORD_AUTH",
+        "ALLOW_USER_SRP_AUTH",
+    ]
+    assert client["PreventUserExistenceErrors"] == "ENABLED"
+    assert (client["AccessTokenValidity"], client["IdTokenValidity"], client["RefreshTokenValidity"]) == (
+        60,
+        60,
+        30,
+    )
+
+    groups = {group["GroupName"] for group in aws.list_groups(UserPoolId=pool["id"])["Groups"]}
+    assert groups == {"admins", "viewers"}
+    assert user_groups(aws, pool["id"], "alice@example.com") == ["admins"]
+    assert user_groups(aws, pool["id"], "bob@example.com") == ["viewers"]
+    user = aws.admin_get_user(UserPoolId=pool["id"], Username="bob@example.com")
+    assert user["UserStatus"] == "FORCE_CHANGE_PASSWORD"
+
+    created = {entry["email"]: entry for entry in result["created_users"]}
+    assert set(created) == {"alice@example.com", "bob@example.com"}
+    for entry in created.values():
+        password = entry["temporary_password"]
+        assert len(password) >= 20
+        for pattern in (r"[A-Z]", r"[a-z]", r"[0-9]", r"[^A-Za-z0-9]"):
+            assert re.search(pattern, password), password
+    assert (
+        created["alice@example.com"]["temporary_password"] != created["bob@example.com"]["temporary_password"]
+    )
+    assert [user["action"] for user in result["users"]] == ["created", "created"]
+    assert all("temporary_password" not in user for user in result["users"])
+
+
+def test_second_run_changes_nothing_and_returns_no_password(aws, run):
+    first = run()
+    second = run()
+
+    assert second["changed"] is False
+    assert second["created_users"] == []
+    assert second["user_pool"] == first["user_pool"]
+    assert [user["action"] for user in second["users"]] == ["unchanged", "unchanged"]
+    for entry in first["created_users"]:
+        assert entry["temporary_password"] not in str(second)
+
+
+def test_temporary_password_never_in_module_logs(aws, run, monkeypatch):
+    logs = LogRecorder(monkeypatch)
+    result = run()
+
+    assert logs.messages, "the module logs its invocation; the recorder must have seen it"
+    for entry in result["created_users"]:
+        assert entry["temporary_password"] not in logs.text
+
+
+def test_check_mode_creates_nothing_and_generates_no_password(aws, run):
+    result = run(check_mode=True)
+
+    assert result["changed"] is True
+    assert aws.list_user_pools(MaxResults=60)["UserPools"] == []
+    assert result["created_users"] == [
+        {"email": "alice@example.com", "group": "admins"},
+        {"email": "bob@example.com", "group": "viewers"},
+    ]
+
+
+def test_check_mode_on_an_existing_pool_reports_without_changing(aws, run):
+    pool_id = run()["user_pool"]["id"]
+
+    result = run(check_mode=True, mfa="required")
+
+    assert result["changed"] is True
+    assert aws.get_user_pool_mfa_config(UserPoolId=pool_id)["MfaConfiguration"] == "OPTIONAL"
+
+
+def test_detects_and_applies_changes(aws, run):
+    pool_id = run()["user_pool"]["id"]
+
+    result = run(
+        diff=True,
+        mfa="required",
+        deletion_protection=False,
+        password_minimum_length=16,
+        access_token_validity_minutes=30,
+        allow_user_password_auth=False,
+        users=[{"email": "alice@example.com", "group": "viewers"}, {"email": "bob@example.com"}],
+    )
+
+    assert result["changed"] is True
+    assert aws.get_user_pool_mfa_config(UserPoolId=pool_id)["MfaConfiguration"] == "ON"
+    described = aws.describe_user_pool(UserPoolId=pool_id)["UserPool"]
+    assert described["DeletionProtection"] == "INACTIVE"
+    assert described["Policies"]["PasswordPolicy"]["MinimumLength"] == 16
+    client = aws.describe_user_pool_client(UserPoolId=pool_id, ClientId=result["user_pool"]["client_id"])
+    assert client["UserPoolClient"]["AccessTokenValidity"] == 30
+    assert "ALLOW_USER_PASSWORD_AUTH" not in client["UserPoolClient"]["ExplicitAuthFlows"]
+    assert user_groups(aws, pool_id, "alice@example.com") == ["viewers"]
+    assert result["users"][0]["action"] == "group changed"
+    assert result["created_users"] == []
+    assert result["diff"]["before"]["pool"]["MfaConfiguration"] == "OPTIONAL"
+    assert result["diff"]["after"]["pool"]["MfaConfiguration"] == "ON"
+    assert (
+        run(
+            mfa="required",
+            deletion_protection=False,
+            password_minimum_length=16,
+            access_token_validity_minutes=30,
+            allow_user_password_auth=False,
+            users=[{"email": "alice@example.com", "group": "viewers"}],
+        )["changed"]
+        is False
+    )
+
+
+def test_adding_a_user_later_returns_only_that_users_password(aws, run):
+    run()
+    result = run(users=[*BASE_ARGS["users"], {"email": "carol@example.com"}])
+
+    assert [entry["email"] for entry in result["created_users"]] == ["carol@example.com"]
+    assert result["created_users"][0]["temporary_password"]
+
+
+def test_absent_refuses_while_deletion_protection_is_on_then_deletes(aws, run):
+    run()
+    refused = run(state="absent")
+    assert refused["failed"] is True
+    assert "deletion protection" in refused["msg"]
+
+    run(deletion_protection=False)
+    deleted = run(state="absent")
+    assert deleted["changed"] is True
+    assert aws.list_user_pools(MaxResults=60)["UserPools"] == []
+    assert run(state="absent")["changed"] is False
+
+
+@pytest.mark.parametrize(
+    ("overrides", "message"),
+    [
+        ({"password_minimum_length": 8}, "password_minimum_length must be between 12 and 99"),
+        ({"users": [{"email": "not-an-address"}]}, "is not an e-mail address"),
+        ({"users": [{"email": "a@example.com"}, {"email": "A@example.com"}]}, "listed twice"),
+        ({"users": [{"email": "a@example.com", "group": "root"}]}, "value of group must be one of"),
+        ({"mfa": "sms"}, "value of mfa must be one of"),
+        ({"refresh_token_validity_days": 0}, "refresh_token_validity_days must be between"),
+    ],
+)
+def test_bad_input_fails_clearly(aws, run, overrides, message):
+    result = run(**overrides)
+
+    assert result["failed"] is True
+    assert message in result["msg"]
+    assert aws.list_user_pools(MaxResults=60)["UserPools"] == []
