@@ -44,7 +44,7 @@ options:
     type: str
   jwt_audience:
     description:
-      - Accepted audiences (C(aud) of ID tokens, C(client_id) of access tokens): the app client ids.
+      - Accepted audiences, that is the app client ids (C(aud) of ID tokens, C(client_id) of access tokens).
       - Required with O(state=present).
     type: list
     elements: str
@@ -61,7 +61,7 @@ options:
       route_key:
         description:
           - Method and path, for example V(GET /api/status) or V(DELETE /api/recordings/{id}).
-          - V($default) is refused: it would route every unknown path to a function.
+          - V($default) is refused, because it would route every unknown path to a function.
         type: str
         required: true
       function_arn:
