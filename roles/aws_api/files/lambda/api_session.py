@@ -1,0 +1,78 @@
+"""Session Lambda: POST /api/session sets CloudFront signed cookies for /hls/* and
+/recordings/* (two grants, each with its own Path and lifetime); POST /api/signout
+expires them. The signing key is read from SSM once per container.
+
+Cookies are host-only (no Domain): the browser keeps them for the host it talked to,
+the CloudFront name. The signed policy must name that host too, and behind CloudFront
+requestContext.domainName is API Gateway's own name, so PRIVATECAST_PUBLIC_HOST wins
+when set (see README.md)."""
+
+from __future__ import annotations
+
+import json
+import re
+from functools import cache
+from typing import Any
+
+import lambda_common as common
+
+GRANTS = (
+    ("/hls/", "PRIVATECAST_HLS_COOKIE_TTL_SECONDS"),
+    ("/recordings/", "PRIVATECAST_RECORDINGS_COOKIE_TTL_SECONDS"),
+)
+DEFAULT_TTL = 3600
+HOST_PATTERN = re.compile(r"^(\*|[A-Za-z0-9.-]+(:[0-9]{1,5})?)$")
+
+
+def signing_key_parameter() -> str:
+    default = f"/privatecast/{common.stack_name()}/cloudfront/signing-key"
+    return common.env("PRIVATECAST_SIGNING_KEY_PARAMETER", default)
+
+
+@cache
+def signing_key() -> tuple[str, Any]:
+    """(CloudFront public key id, parsed private key), once per container."""
+    signer = common.shared_module("cookie_signer")
+    response = common.client("ssm").get_parameter(Name=signing_key_parameter(), WithDecryption=True)
+    document = json.loads(response["Parameter"]["Value"])
+    return document["key_id"], signer.load_private_key(document["private_key_pem"])
+
+
+def public_host(event: dict[str, Any]) -> str:
+    request_host = (event.get("requestContext") or {}).get("domainName", "")
+    host = common.env("PRIVATECAST_PUBLIC_HOST", "") or request_host
+    if not HOST_PATTERN.match(host or ""):
+        raise common.HttpError(500, "the public host name is not configured")
+    return host
+
+
+def start_session(event: dict[str, Any]) -> dict[str, Any]:
+    common.require_viewer(event)
+    signer = common.shared_module("cookie_signer")
+    key_id, private_key = signing_key()
+    host = public_host(event)
+    cookies: list[str] = []
+    expires: dict[str, int] = {}
+    for path, ttl_variable in GRANTS:
+        lifetime = common.env_seconds(ttl_variable, DEFAULT_TTL)
+        resource = f"https://{host}{path}*"
+        cookies += signer.issue_cookie_headers(resource, key_id, private_key, lifetime, path=path)
+        expires[path.strip("/")] = lifetime
+    return common.json_response(200, {"lifetimes": expires}, cookies=cookies)
+
+
+def sign_out(event: dict[str, Any]) -> dict[str, Any]:
+    common.require_signed_in(event)
+    signer = common.shared_module("cookie_signer")
+    cookies = [header for path, _ in GRANTS for header in signer.sign_out_headers(path=path)]
+    return common.empty_response(204, cookies=cookies)
+
+
+ROUTES = {
+    "POST /api/session": start_session,
+    "POST /api/signout": sign_out,
+}
+
+
+def handler(event: dict[str, Any], _context: Any = None) -> dict[str, Any]:
+    return common.dispatch(event, ROUTES)

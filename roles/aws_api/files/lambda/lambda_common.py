@@ -1,0 +1,225 @@
+"""Shared pieces of the privatecast Lambdas: configuration from the environment, boto3
+clients created once per container, JWT claims of API Gateway HTTP API events, and
+responses in payload format 2.0. Standard library and boto3 only."""
+
+from __future__ import annotations
+
+import importlib
+import json
+import os
+from collections.abc import Callable
+from datetime import datetime
+from functools import cache
+from types import ModuleType
+from typing import Any
+
+import boto3
+
+COLLECTION_MODULE_UTILS = "ansible_collections.privatecast.streaming.plugins.module_utils"
+
+SERVER_ROLES = ("proxy", "owncast")
+STACK_TAG = "privatecast:stack"
+SERVER_TAG = "privatecast:server"
+
+
+class HttpError(Exception):
+    """Ends a request with the given status and message."""
+
+    def __init__(self, status: int, message: str) -> None:
+        super().__init__(message)
+        self.status = status
+        self.message = message
+
+
+def shared_module(name: str) -> ModuleType:
+    """A module_utils file: top-level in the Lambda zip, from the collection in-process."""
+    try:
+        return importlib.import_module(name)
+    except ModuleNotFoundError:
+        return importlib.import_module(f"{COLLECTION_MODULE_UTILS}.{name}")
+
+
+def env(name: str, default: str | None = None) -> str:
+    value = os.environ.get(name, "")
+    if value:
+        return value
+    if default is None:
+        raise RuntimeError(f"environment variable {name} is required")
+    return default
+
+
+def env_seconds(name: str, default: int) -> int:
+    value = int(env(name, str(default)))
+    if value <= 0:
+        raise RuntimeError(f"{name} must be a positive number of seconds")
+    return value
+
+
+def stack_name() -> str:
+    return env("PRIVATECAST_STACK")
+
+
+def bucket_name() -> str:
+    return env("PRIVATECAST_BUCKET")
+
+
+@cache
+def client(service: str) -> Any:
+    """One client per service and container; endpoint from PRIVATECAST_AWS_ENDPOINT_URL."""
+    endpoint = os.environ.get("PRIVATECAST_AWS_ENDPOINT_URL") or None
+    region = os.environ.get("AWS_REGION") or os.environ.get("AWS_DEFAULT_REGION")
+    return boto3.client(service, region_name=region, endpoint_url=endpoint)
+
+
+def reset_clients() -> None:
+    """Forget cached clients (a new container, as far as the handlers can tell)."""
+    client.cache_clear()
+
+
+# --- API Gateway HTTP API (payload 2.0) ---------------------------------------------
+
+
+def claims_of(event: dict[str, Any]) -> dict[str, Any]:
+    authorizer = (event.get("requestContext") or {}).get("authorizer") or {}
+    return (authorizer.get("jwt") or {}).get("claims") or {}
+
+
+def groups_of(claims: dict[str, Any]) -> set[str]:
+    """cognito:groups as a list (the token) or as HTTP API's string form "[a b]"."""
+    raw = claims.get("cognito:groups")
+    if raw is None:
+        return set()
+    if isinstance(raw, list):
+        return {str(group) for group in raw}
+    text = str(raw).strip()
+    if text.startswith("[") and text.endswith("]"):
+        try:
+            parsed = json.loads(text)
+        except ValueError:
+            parsed = text[1:-1].replace(",", " ").split()
+        else:
+            parsed = parsed if isinstance(parsed, list) else [parsed]
+        return {str(group).strip().strip('"') for group in parsed if str(group).strip()}
+    return {part.strip() for part in text.replace(",", " ").split() if part.strip()}
+
+
+def admin_group() -> str:
+    return env("PRIVATECAST_ADMIN_GROUP", "admins")
+
+
+def viewer_group() -> str:
+    return env("PRIVATECAST_VIEWER_GROUP", "viewers")
+
+
+def require_groups(event: dict[str, Any], allowed: set[str]) -> dict[str, Any]:
+    """The caller's claims if they carry one of the allowed groups; 401/403 otherwise."""
+    claims = require_signed_in(event)
+    if not groups_of(claims) & allowed:
+        raise HttpError(403, "not allowed")
+    return claims
+
+
+def require_signed_in(event: dict[str, Any]) -> dict[str, Any]:
+    claims = claims_of(event)
+    if not claims.get("sub"):
+        raise HttpError(401, "not signed in")
+    return claims
+
+
+def require_viewer(event: dict[str, Any]) -> dict[str, Any]:
+    return require_groups(event, {viewer_group(), admin_group()})
+
+
+def require_admin(event: dict[str, Any]) -> dict[str, Any]:
+    return require_groups(event, {admin_group()})
+
+
+def route_of(event: dict[str, Any]) -> str:
+    return str(event.get("routeKey") or "")
+
+
+def json_response(status: int, body: Any, cookies: list[str] | None = None) -> dict[str, Any]:
+    response: dict[str, Any] = {
+        "statusCode": status,
+        "headers": {"content-type": "application/json", "cache-control": "no-store"},
+        "body": json.dumps(body, sort_keys=True),
+    }
+    if cookies:
+        response["cookies"] = cookies
+    return response
+
+
+def empty_response(status: int = 204, cookies: list[str] | None = None) -> dict[str, Any]:
+    response: dict[str, Any] = {"statusCode": status, "headers": {"cache-control": "no-store"}}
+    if cookies:
+        response["cookies"] = cookies
+    return response
+
+
+def error_response(error: HttpError) -> dict[str, Any]:
+    return json_response(error.status, {"message": error.message})
+
+
+Route = Callable[[dict[str, Any]], dict[str, Any]]
+
+
+def dispatch(event: dict[str, Any], routes: dict[str, Route]) -> dict[str, Any]:
+    """Call the route's function; HttpError becomes its response."""
+    route = routes.get(route_of(event))
+    try:
+        if route is None:
+            raise HttpError(404, "no such route")
+        return route(event)
+    except HttpError as error:
+        return error_response(error)
+
+
+# --- servers --------------------------------------------------------------------------
+
+
+def stack_instances(ec2: Any, stack: str) -> dict[str, dict[str, Any]]:
+    """The stack's proxy and owncast instances (not terminated), by server role."""
+    paginator = ec2.get_paginator("describe_instances")
+    filters = [
+        {"Name": f"tag:{STACK_TAG}", "Values": [stack]},
+        {"Name": f"tag:{SERVER_TAG}", "Values": list(SERVER_ROLES)},
+        {"Name": "instance-state-name", "Values": ["pending", "running", "stopping", "stopped"]},
+    ]
+    found: dict[str, dict[str, Any]] = {}
+    for page in paginator.paginate(Filters=filters):
+        for reservation in page["Reservations"]:
+            for instance in reservation["Instances"]:
+                tags = {tag["Key"]: tag["Value"] for tag in instance.get("Tags", [])}
+                found[tags[SERVER_TAG]] = instance
+    return found
+
+
+def server_states(instances: dict[str, dict[str, Any]]) -> dict[str, dict[str, Any]]:
+    return {
+        role: {
+            "instance_id": instances[role]["InstanceId"] if role in instances else None,
+            "state": instances[role]["State"]["Name"] if role in instances else "absent",
+        }
+        for role in SERVER_ROLES
+    }
+
+
+def launched_at(instance: dict[str, Any]) -> float:
+    value = instance.get("LaunchTime")
+    return value.timestamp() if isinstance(value, datetime) else 0.0
+
+
+# --- the live stream ------------------------------------------------------------------
+
+HLS_PREFIX = "hls/"
+
+
+def newest_segment_time(s3: Any, bucket: str) -> float | None:
+    """When Owncast last uploaded a segment under hls/ (epoch seconds); None if none."""
+    newest = None
+    for page in s3.get_paginator("list_objects_v2").paginate(Bucket=bucket, Prefix=HLS_PREFIX):
+        for obj in page.get("Contents", []):
+            if obj["Key"].endswith(".ts"):
+                modified = obj["LastModified"].timestamp()
+                newest = modified if newest is None else max(newest, modified)
+    return newest

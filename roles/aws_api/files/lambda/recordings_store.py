@@ -1,0 +1,523 @@
+"""Recordings kept in the video bucket: archiving Owncast's segments, VOD playlists and the
+index the list call reads. Shared by the archiver, housekeeping and recordings Lambdas.
+
+Layout (keys):
+    hls/<variant>/stream-<session>-<n>.ts        written (and later deleted) by Owncast
+    hls/<variant>/stream.m3u8                    Owncast's live playlist: #EXTINF durations
+    recordings/<session>/<variant>/<n:08d>_<duration µs>.ts   archived copies
+    recordings/<session>/<variant>/playlist.m3u8 EVENT playlist while open, VOD + ENDLIST closed
+    recordings/<session>/master.m3u8             master playlist over the variants
+    index/recordings.json                        one small document for all recordings
+
+Every derived object (playlists, index) is a function of the archived segment objects
+(and of the index's closed/deleted marks), written with S3 conditional writes (If-Match /
+If-None-Match) in a read-compute-write loop, so duplicated, late, out-of-order and
+concurrent events converge on the same bytes. A segment's duration travels in its
+archived key, so no later step needs Owncast's (short-lived) playlist again.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import json
+import math
+import random
+import re
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from decimal import Decimal, InvalidOperation
+from typing import Any
+
+from botocore.exceptions import ClientError
+
+HLS_PREFIX = "hls/"
+RECORDINGS_PREFIX = "recordings/"
+INDEX_KEY = "index/recordings.json"
+OWNCAST_PLAYLIST = "stream.m3u8"
+VARIANT_PLAYLIST = "playlist.m3u8"
+MASTER_PLAYLIST = "master.m3u8"
+PLAYLIST_TYPE = "application/vnd.apple.mpegurl"
+
+SEGMENT_NAME = re.compile(r"^stream-(?P<session>[A-Za-z0-9_-]+)-(?P<sequence>\d+)\.ts$")
+ARCHIVED_NAME = re.compile(r"^(?P<sequence>\d{8})_(?P<duration_us>\d+)\.ts$")
+RECORDING_ID = re.compile(r"^[A-Za-z0-9_-]{1,128}$")
+VARIANT_NAME = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
+
+CONFLICT_CODES = {"PreconditionFailed", "ConditionalRequestConflict", "412", "409"}
+MISSING_CODES = {"NoSuchKey", "404", "NotFound"}
+WRITE_ATTEMPTS = 10
+INDEX_VERSION = 1
+
+
+class ConvergeError(RuntimeError):
+    """A derived object could not be written: others kept changing it."""
+
+
+@dataclass(frozen=True)
+class ArchivedSegment:
+    sequence: int
+    duration_us: int
+    size: int
+    modified: float
+    name: str
+
+
+# --- small S3 helpers -------------------------------------------------------------------
+
+
+def error_code(error: ClientError) -> str:
+    return str(error.response.get("Error", {}).get("Code", ""))
+
+
+def list_objects(s3: Any, bucket: str, prefix: str) -> Iterator[dict[str, Any]]:
+    for page in s3.get_paginator("list_objects_v2").paginate(Bucket=bucket, Prefix=prefix):
+        yield from page.get("Contents", [])
+
+
+def list_folders(s3: Any, bucket: str, prefix: str) -> list[str]:
+    """The 'folder' names directly under prefix."""
+    names = []
+    paginator = s3.get_paginator("list_objects_v2")
+    for page in paginator.paginate(Bucket=bucket, Prefix=prefix, Delimiter="/"):
+        for common in page.get("CommonPrefixes", []):
+            names.append(common["Prefix"][len(prefix) :].rstrip("/"))
+    return names
+
+
+def read_object(s3: Any, bucket: str, key: str) -> tuple[bytes | None, str | None]:
+    """(body, ETag), or (None, None) when the key does not exist."""
+    try:
+        response = s3.get_object(Bucket=bucket, Key=key)
+    except ClientError as error:
+        if error_code(error) in MISSING_CODES:
+            return None, None
+        raise
+    return response["Body"].read(), response["ETag"]
+
+
+def converge(
+    s3: Any,
+    bucket: str,
+    key: str,
+    render: Callable[[bytes | None], bytes | None],
+    *,
+    content_type: str,
+    cache_control: str = "no-cache",
+) -> bool:
+    """Write render(current) to key unless it is unchanged (or None), conditionally on the
+    version read, retrying when another writer got there first. True when written."""
+    for attempt in range(WRITE_ATTEMPTS):
+        current, etag = read_object(s3, bucket, key)
+        body = render(current)
+        if body is None or body == current:
+            return False
+        condition = {"IfMatch": etag} if etag else {"IfNoneMatch": "*"}
+        try:
+            s3.put_object(
+                Bucket=bucket,
+                Key=key,
+                Body=body,
+                ContentType=content_type,
+                CacheControl=cache_control,
+                **condition,
+            )
+        except ClientError as error:
+            if error_code(error) not in CONFLICT_CODES:
+                raise
+            time.sleep(random.uniform(0, 0.05 * (attempt + 1)))  # noqa: S311 jitter, not crypto
+            continue
+        return True
+    raise ConvergeError(f"gave up writing s3://{bucket}/{key}: it kept changing")
+
+
+# --- names and playlists ------------------------------------------------------------------
+
+
+def duration_to_us(text: str) -> int | None:
+    try:
+        value = Decimal(text.strip())
+    except InvalidOperation:
+        return None
+    if not value.is_finite() or value <= 0:
+        return None
+    return int((value * 1_000_000).to_integral_value())
+
+
+def owncast_durations(playlist: str) -> dict[str, int]:
+    """Segment file name -> duration (µs) from an HLS media playlist's #EXTINF lines."""
+    durations: dict[str, int] = {}
+    pending: int | None = None
+    for raw_line in playlist.splitlines():
+        line = raw_line.strip()
+        if line.startswith("#EXTINF:"):
+            pending = duration_to_us(line[len("#EXTINF:") :].split(",", 1)[0])
+        elif line and not line.startswith("#"):
+            if pending is not None:
+                name = line.split("?", 1)[0].rsplit("/", 1)[-1]
+                durations[name] = pending
+            pending = None
+    return durations
+
+
+def archived_name(sequence: int, duration_us: int) -> str:
+    return f"{sequence:08d}_{duration_us}.ts"
+
+
+def session_prefix(session: str) -> str:
+    return f"{RECORDINGS_PREFIX}{session}/"
+
+
+def variant_prefix(session: str, variant: str) -> str:
+    return f"{RECORDINGS_PREFIX}{session}/{variant}/"
+
+
+def variant_sort_key(variant: str) -> tuple[int, str]:
+    return (len(variant), variant)
+
+
+def parse_archived(obj: dict[str, Any], prefix: str) -> ArchivedSegment | None:
+    name = obj["Key"][len(prefix) :]
+    match = ARCHIVED_NAME.match(name)
+    if not match:
+        return None
+    return ArchivedSegment(
+        sequence=int(match["sequence"]),
+        duration_us=int(match["duration_us"]),
+        size=int(obj["Size"]),
+        modified=obj["LastModified"].timestamp(),
+        name=name,
+    )
+
+
+def unique_by_sequence(segments: list[ArchivedSegment]) -> list[ArchivedSegment]:
+    """One segment per sequence number (the first name wins), in sequence order."""
+    chosen: dict[int, ArchivedSegment] = {}
+    for segment in sorted(segments, key=lambda s: (s.sequence, s.name)):
+        chosen.setdefault(segment.sequence, segment)
+    return [chosen[sequence] for sequence in sorted(chosen)]
+
+
+def list_archived(s3: Any, bucket: str, session: str, variant: str) -> list[ArchivedSegment]:
+    prefix = variant_prefix(session, variant)
+    found = [parse_archived(obj, prefix) for obj in list_objects(s3, bucket, prefix)]
+    return unique_by_sequence([segment for segment in found if segment is not None])
+
+
+def render_variant_playlist(segments: list[ArchivedSegment], closed: bool) -> bytes:
+    target = max(math.ceil(segment.duration_us / 1_000_000) for segment in segments)
+    lines = [
+        "#EXTM3U",
+        "#EXT-X-VERSION:3",
+        f"#EXT-X-PLAYLIST-TYPE:{'VOD' if closed else 'EVENT'}",
+        f"#EXT-X-TARGETDURATION:{target}",
+        "#EXT-X-MEDIA-SEQUENCE:0",
+    ]
+    previous: int | None = None
+    for segment in segments:
+        if previous is not None and segment.sequence != previous + 1:
+            lines.append("#EXT-X-DISCONTINUITY")  # segments lost for good: tell the player
+        lines.append(f"#EXTINF:{segment.duration_us / 1_000_000:.6f},")
+        lines.append(segment.name)
+        previous = segment.sequence
+    if closed:
+        lines.append("#EXT-X-ENDLIST")
+    return ("\n".join(lines) + "\n").encode()
+
+
+def variant_stats(segments: list[ArchivedSegment]) -> dict[str, int]:
+    """What the index keeps per variant. start: earliest moment consistent with every
+    copy's time (a copy exists only after its segment was recorded)."""
+    elapsed_us = 0
+    start = math.inf
+    for segment in segments:
+        elapsed_us += segment.duration_us
+        start = min(start, segment.modified - elapsed_us / 1_000_000)
+    return {
+        "segments": len(segments),
+        "duration_us": elapsed_us,
+        "size": sum(segment.size for segment in segments),
+        "start": math.floor(start),
+        "updated": math.floor(max(segment.modified for segment in segments)),
+    }
+
+
+def render_master(variants: dict[str, dict[str, int]]) -> bytes | None:
+    lines = ["#EXTM3U", "#EXT-X-VERSION:3"]
+    for variant in sorted(variants, key=variant_sort_key):
+        stats = variants[variant]
+        seconds = max(stats["duration_us"] / 1_000_000, 0.001)
+        lines.append(f"#EXT-X-STREAM-INF:BANDWIDTH={max(1, round(stats['size'] * 8 / seconds))}")
+        lines.append(f"{variant}/{VARIANT_PLAYLIST}")
+    return ("\n".join(lines) + "\n").encode() if variants else None
+
+
+# --- the index ------------------------------------------------------------------------
+
+
+def empty_index() -> dict[str, Any]:
+    return {"version": INDEX_VERSION, "recordings": {}, "deleted": []}
+
+
+def parse_index(body: bytes | None) -> dict[str, Any]:
+    if body is None:
+        return empty_index()
+    index = json.loads(body)
+    index.setdefault("recordings", {})
+    index.setdefault("deleted", [])
+    return index
+
+
+def dump_index(index: dict[str, Any]) -> bytes:
+    return json.dumps(index, sort_keys=True, separators=(",", ":")).encode()
+
+
+def read_index(s3: Any, bucket: str) -> dict[str, Any]:
+    return parse_index(read_object(s3, bucket, INDEX_KEY)[0])
+
+
+def update_index(s3: Any, bucket: str, change: Callable[[dict[str, Any]], None]) -> bool:
+    def render(current: bytes | None) -> bytes:
+        index = parse_index(current)
+        change(index)
+        return dump_index(index)
+
+    return converge(s3, bucket, INDEX_KEY, render, content_type="application/json")
+
+
+def merge_variant(index: dict[str, Any], session: str, variant: str, stats: dict[str, int]) -> None:
+    """Set a variant's stats unless the index already knows more segments: the set of a
+    variant's segments only grows, so more segments means a newer listing."""
+    if session in index["deleted"]:
+        return
+    entry = index["recordings"].setdefault(session, {"closed": False, "variants": {}})
+    known = entry["variants"].get(variant)
+    if known is None or stats["segments"] >= known["segments"]:
+        entry["variants"][variant] = stats
+
+
+def summary(session: str, entry: dict[str, Any]) -> dict[str, Any]:
+    """The list call's view of one index entry."""
+    variants = entry["variants"]
+    return {
+        "id": session,
+        "start": min(stats["start"] for stats in variants.values()),
+        "duration": round(max(stats["duration_us"] for stats in variants.values()) / 1_000_000, 3),
+        "size": sum(stats["size"] for stats in variants.values()),
+        "variants": sorted(variants, key=variant_sort_key),
+        "live": not entry["closed"],
+        "updated": max(stats["updated"] for stats in variants.values()),
+        "playlist": f"/{RECORDINGS_PREFIX}{session}/{MASTER_PLAYLIST}",
+    }
+
+
+def newest_first(index: dict[str, Any]) -> list[dict[str, Any]]:
+    items = [summary(session, entry) for session, entry in index["recordings"].items() if entry["variants"]]
+    return sorted(items, key=lambda item: (item["start"], item["id"]), reverse=True)
+
+
+def encode_token(item: dict[str, Any]) -> str:
+    raw = json.dumps([item["start"], item["id"]], separators=(",", ":")).encode()
+    return base64.urlsafe_b64encode(raw).decode().rstrip("=")
+
+
+def decode_token(token: str) -> tuple[int, str]:
+    """Raises ValueError for anything encode_token did not make."""
+    try:
+        raw = base64.urlsafe_b64decode(token + "=" * (-len(token) % 4))
+        start, session = json.loads(raw)
+    except (binascii.Error, ValueError, TypeError) as error:
+        raise ValueError("malformed next token") from error
+    if not isinstance(start, int) or not isinstance(session, str) or not RECORDING_ID.match(session):
+        raise ValueError("malformed next token")
+    return start, session
+
+
+def page_of(
+    items: list[dict[str, Any]], limit: int, token: str | None
+) -> tuple[list[dict[str, Any]], str | None]:
+    """Keyset pagination over (start, id) descending: a page never repeats or skips an item
+    because a newer recording appeared meanwhile."""
+    if token:
+        after = decode_token(token)
+        items = [item for item in items if (item["start"], item["id"]) < after]
+    page = items[:limit]
+    more = len(items) > limit
+    return page, (encode_token(page[-1]) if more and page else None)
+
+
+# --- archiving ----------------------------------------------------------------------------
+
+
+def owncast_window(s3: Any, bucket: str, variant: str) -> dict[str, dict[str, tuple[int, int, str]]]:
+    """Segments of hls/<variant>/ whose duration Owncast's playlist gives:
+    session -> {name: (sequence, duration µs, key)}."""
+    prefix = f"{HLS_PREFIX}{variant}/"
+    body, _ = read_object(s3, bucket, prefix + OWNCAST_PLAYLIST)
+    durations = owncast_durations(body.decode("utf-8", "replace")) if body else {}
+    sessions: dict[str, dict[str, tuple[int, int, str]]] = {}
+    for obj in list_objects(s3, bucket, prefix):
+        name = obj["Key"][len(prefix) :]
+        match = SEGMENT_NAME.match(name)
+        if match and name in durations:
+            sessions.setdefault(match["session"], {})[name] = (
+                int(match["sequence"]),
+                durations[name],
+                obj["Key"],
+            )
+    return sessions
+
+
+def copy_segment(s3: Any, bucket: str, source_key: str, target_key: str) -> bool:
+    try:
+        s3.copy_object(
+            Bucket=bucket,
+            Key=target_key,
+            CopySource={"Bucket": bucket, "Key": source_key},
+            MetadataDirective="REPLACE",
+            ContentType="video/mp2t",
+            CacheControl="max-age=31536000, immutable",
+        )
+    except ClientError as error:
+        if error_code(error) in MISSING_CODES:
+            return False  # Owncast deleted it meanwhile; a later event may still find it
+        raise
+    return True
+
+
+def archive_variant(s3: Any, bucket: str, variant: str) -> dict[str, int]:
+    """Copy every segment of hls/<variant>/ with a known duration that is not archived yet,
+    then refresh the touched recordings. Returns session -> segments copied."""
+    copied: dict[str, int] = {}
+    index = read_index(s3, bucket)
+    for session, window in owncast_window(s3, bucket, variant).items():
+        if session in index["deleted"]:
+            continue
+        archived = {segment.sequence for segment in list_archived(s3, bucket, session, variant)}
+        count = 0
+        for sequence, duration_us, source_key in sorted(window.values()):
+            if sequence not in archived:
+                target = variant_prefix(session, variant) + archived_name(sequence, duration_us)
+                count += copy_segment(s3, bucket, source_key, target)
+        known = index["recordings"].get(session, {}).get("variants", {}).get(variant, {})
+        if count or known.get("segments") != len(archived):
+            refresh_recording(s3, bucket, session, variant)
+        copied[session] = count
+    return copied
+
+
+def refresh_recording(s3: Any, bucket: str, session: str, variant: str) -> dict[str, int] | None:
+    """Rebuild one variant's playlist from its archived segments, then its index entry and
+    the session's master playlist. Returns the variant's stats (None: nothing archived)."""
+    listing: list[ArchivedSegment] = []
+
+    def render_playlist(_current: bytes | None) -> bytes | None:
+        index = read_index(s3, bucket)
+        if session in index["deleted"]:
+            return None
+        entry = index["recordings"].get(session, {})
+        listing[:] = list_archived(s3, bucket, session, variant)
+        return render_variant_playlist(listing, bool(entry.get("closed"))) if listing else None
+
+    playlist_key = variant_prefix(session, variant) + VARIANT_PLAYLIST
+    converge(s3, bucket, playlist_key, render_playlist, content_type=PLAYLIST_TYPE)
+    if not listing:
+        return None
+    stats = variant_stats(listing)
+    update_index(s3, bucket, lambda index: merge_variant(index, session, variant, stats))
+    write_master(s3, bucket, session)
+    return stats
+
+
+def write_master(s3: Any, bucket: str, session: str) -> None:
+    def render(_current: bytes | None) -> bytes | None:
+        entry = read_index(s3, bucket)["recordings"].get(session)
+        return render_master(entry["variants"]) if entry else None
+
+    converge(s3, bucket, session_prefix(session) + MASTER_PLAYLIST, render, content_type=PLAYLIST_TYPE)
+
+
+def close_recording(s3: Any, bucket: str, session: str) -> None:
+    """Mark closed first, then rewrite the playlists: a concurrent archiver either sees the
+    mark or loses its conditional write and retries with it."""
+
+    def mark(index: dict[str, Any]) -> None:
+        if session in index["recordings"]:
+            index["recordings"][session]["closed"] = True
+
+    update_index(s3, bucket, mark)
+    entry = read_index(s3, bucket)["recordings"].get(session, {})
+    for variant in entry.get("variants", {}):
+        refresh_recording(s3, bucket, session, variant)
+
+
+def close_idle_recordings(s3: Any, bucket: str, close_after: int, now: float | None = None) -> list[str]:
+    """Close every open recording whose newest segment is older than close_after seconds."""
+    now = time.time() if now is None else now
+    closed = []
+    for session, entry in sorted(read_index(s3, bucket)["recordings"].items()):
+        if entry["closed"] or not entry["variants"]:
+            continue
+        newest = max(stats["updated"] for stats in entry["variants"].values())
+        if now - newest >= close_after:
+            close_recording(s3, bucket, session)
+            closed.append(session)
+    return closed
+
+
+def delete_recording(s3: Any, bucket: str, session: str) -> bool:
+    """Tombstone the recording in the index (so late events do not bring it back), then
+    delete its objects. False when there was nothing to delete."""
+    existed = session in read_index(s3, bucket)["recordings"]
+
+    def tombstone(index: dict[str, Any]) -> None:
+        index["recordings"].pop(session, None)
+        if session not in index["deleted"]:
+            index["deleted"].append(session)
+            index["deleted"].sort()
+
+    keys = [obj["Key"] for obj in list_objects(s3, bucket, session_prefix(session))]
+    if not existed and not keys:
+        return False
+    update_index(s3, bucket, tombstone)
+    for start in range(0, len(keys), 1000):
+        batch = [{"Key": key} for key in keys[start : start + 1000]]
+        s3.delete_objects(Bucket=bucket, Delete={"Objects": batch, "Quiet": True})
+    return True
+
+
+def reconcile(s3: Any, bucket: str, close_after: int, now: float | None = None) -> dict[str, Any]:
+    """Rebuild everything from the bucket: archive what hls/ still holds, then recompute
+    every playlist and the whole index from the archived segments. Recordings the index
+    did not know are closed when idle past close_after."""
+    now = time.time() if now is None else now
+    variants = list_folders(s3, bucket, HLS_PREFIX)
+    copied = {variant: archive_variant(s3, bucket, variant) for variant in variants}
+    found: dict[str, dict[str, list[ArchivedSegment]]] = {}
+    for obj in list_objects(s3, bucket, RECORDINGS_PREFIX):
+        parts = obj["Key"][len(RECORDINGS_PREFIX) :].split("/")
+        if len(parts) != 3 or not RECORDING_ID.match(parts[0]) or not VARIANT_NAME.match(parts[1]):
+            continue
+        segment = parse_archived(obj, variant_prefix(parts[0], parts[1]))
+        if segment is not None:
+            found.setdefault(parts[0], {}).setdefault(parts[1], []).append(segment)
+
+    def rebuild(index: dict[str, Any]) -> None:
+        old = index["recordings"]
+        fresh: dict[str, Any] = {}
+        for session, variants in found.items():
+            if session in index["deleted"]:
+                continue
+            stats = {variant: variant_stats(unique_by_sequence(segs)) for variant, segs in variants.items()}
+            newest = max(value["updated"] for value in stats.values())
+            closed = old[session]["closed"] if session in old else now - newest >= close_after
+            fresh[session] = {"closed": closed, "variants": stats}
+        index["recordings"] = fresh
+        index["version"] = INDEX_VERSION
+
+    update_index(s3, bucket, rebuild)
+    for session, variants in sorted(found.items()):
+        for variant in sorted(variants):
+            refresh_recording(s3, bucket, session, variant)
+    return {"copied": copied, "recordings": sorted(found)}
