@@ -1,0 +1,630 @@
+#!/usr/bin/python
+# -*- coding: utf-8 -*-
+# Copyright: privatecast.streaming contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+
+DOCUMENTATION = r"""
+module: cloudfront_key_group
+short_description: CloudFront key group for signed cookies, its RSA keys and the signing key in SSM
+version_added: 1.0.0
+description:
+  - Manages a CloudFront key group that a distribution trusts for signed cookies, the
+    CloudFront public keys in it, and the current private signing key, kept in SSM Parameter
+    Store as a SecureString (JSON C({"key_id": <public key id>, "private_key_pem": <PEM>})).
+  - Makes a 2048-bit RSA key pair (CloudFront accepts only 2048-bit RSA keys) or takes one
+    given in O(private_key). The private key is never returned and never logged.
+  - The state is the SSM parameter (which key is current) and the public key ids in the group.
+    A run with nothing to do changes nothing; the module never makes a new key just because it
+    cannot show the private key.
+  - Rotation (O(rotate=true)) adds a new key and makes it current. Each older key stays in the
+    group for O(grace_period) seconds after the key that replaced it was created, so cookies
+    signed before the rotation keep working until they expire; keys past their grace period are
+    removed from the group and their CloudFront public keys deleted (on any run).
+  - Revocation (O(rotate=true) with O(revoke=true)) removes every older key at once, so every
+    cookie signed before stops working.
+  - CloudFront public keys and key groups cannot be tagged; the key group is found by O(name).
+    O(tags) apply to the SSM parameter.
+author:
+  - privatecast.streaming contributors
+options:
+  name:
+    description:
+      - Name of the key group. New public keys are named C(<name>-<UTC yyyymmddHHMMSS>-<hex>).
+      - The collection names it C(<stack>-signers).
+    required: true
+    type: str
+  state:
+    description:
+      - V(present) makes sure the group, its current key and the SSM parameter exist.
+      - V(absent) deletes the key group, its public keys and the SSM parameter. The group must
+        no longer be trusted by a distribution.
+    choices: [present, absent]
+    default: present
+    type: str
+  parameter_name:
+    description:
+      - SSM parameter that holds the current signing key.
+      - Defaults to C(/privatecast/<stack>/cloudfront/signing-key), where C(<stack>) is O(name)
+        without a trailing C(-signers) (the names in docs/conventions.md).
+    type: str
+  kms_key_id:
+    description:
+      - KMS key (id, ARN or alias) that encrypts the SSM parameter. Omit for the account's
+        default C(alias/aws/ssm) key.
+    type: str
+  private_key:
+    description:
+      - An unencrypted 2048-bit RSA private key in PEM form (PKCS#1 C(RSA PRIVATE KEY) or PKCS#8
+        C(PRIVATE KEY)) to use instead of a generated one.
+      - When the group has no current key yet, this key becomes current. When it differs from
+        the current key, O(rotate=true) is required to make it current; when it is the current
+        key, nothing changes.
+    type: str
+  rotate:
+    description:
+      - Add a new key (generated, or O(private_key)) and make it current.
+      - Without O(private_key) every run with O(rotate=true) makes a new key, so it reports a
+        change each time.
+    type: bool
+    default: false
+  revoke:
+    description:
+      - With O(rotate=true), remove every other key from the group at once so that every
+        outstanding cookie stops working (for a leaked key).
+    type: bool
+    default: false
+  grace_period:
+    description:
+      - Seconds an older key stays in the group after the key that replaced it was created.
+      - Must be at least the longest lifetime of the cookies you sign (the session Lambda's
+        default is one hour). The default is one day.
+    type: int
+    default: 86400
+  tags:
+    description:
+      - Tags the SSM parameter carries, for example C(privatecast:stack). Tags not listed are
+        left alone.
+    type: dict
+    aliases: [resource_tags]
+requirements:
+  - cryptography (only to generate a key pair; a given O(private_key) does not need it)
+notes:
+  - Supports check mode and diff mode. In check mode a new key's id is not known yet and is
+    returned as C(null).
+  - CloudFront checks the signature of each cookie against the keys in the key groups the
+    behaviour trusts; a key removed from the group refuses its cookies within minutes.
+extends_documentation_fragment:
+  - amazon.aws.common.modules
+  - amazon.aws.region.modules
+  - amazon.aws.boto3
+"""
+
+EXAMPLES = r"""
+- name: Key group for the stack's signed cookies (first run makes the key pair)
+  privatecast.streaming.cloudfront_key_group:
+    name: "{{ privatecast_stack_name }}-signers"
+    parameter_name: "/privatecast/{{ privatecast_stack_name }}/cloudfront/signing-key"
+    tags:
+      privatecast:stack: "{{ privatecast_stack_name }}"
+      privatecast:component: edge
+  register: signers
+
+- name: Rotate the signing key; the previous key keeps working for a day
+  privatecast.streaming.cloudfront_key_group:
+    name: mystack-signers
+    rotate: true
+
+- name: Revoke every outstanding cookie (new key, every older key removed)
+  privatecast.streaming.cloudfront_key_group:
+    name: mystack-signers
+    rotate: true
+    revoke: true
+
+- name: Use a key made elsewhere
+  privatecast.streaming.cloudfront_key_group:
+    name: mystack-signers
+    private_key: "{{ lookup('ansible.builtin.file', 'signing-key.pem') }}"
+
+- name: Remove the group, its public keys and the parameter
+  privatecast.streaming.cloudfront_key_group:
+    name: mystack-signers
+    state: absent
+"""
+
+RETURN = r"""
+key_group_id:
+  description: Id of the key group (to list in a cache behaviour's trusted key groups).
+  returned: state is present and the group exists (not in check mode before it is created)
+  type: str
+  sample: 5a2c6e4d-7c1e-4a2b-9e0f-2d3c4b5a6f70
+key_group_name:
+  description: Name of the key group.
+  returned: always
+  type: str
+  sample: mystack-signers
+current_key_id:
+  description: Id of the CloudFront public key whose private key is in the SSM parameter.
+  returned: state is present (null in check mode when a new key would be made)
+  type: str
+  sample: K2JCJMDEHXQW5F
+key_ids:
+  description: Ids of the public keys in the group, oldest first; the current key is last.
+  returned: state is present
+  type: list
+  elements: str
+  sample: [K3D5EWEUDCCXON, K2JCJMDEHXQW5F]
+public_keys:
+  description:
+    - Each key in the group, oldest first. Public keys are not secret; a verifier needs them.
+  returned: state is present
+  type: list
+  elements: dict
+  contains:
+    id:
+      description: CloudFront public key id (the C(CloudFront-Key-Pair-Id) cookie).
+      type: str
+    name:
+      description: CloudFront public key name.
+      type: str
+    created_time:
+      description: When CloudFront created the key (ISO 8601).
+      type: str
+    public_key_pem:
+      description: The public key, SubjectPublicKeyInfo PEM.
+      type: str
+    current:
+      description: Whether this is the key new cookies are signed with.
+      type: bool
+removed_key_ids:
+  description: Public keys removed from the group and deleted by this run.
+  returned: always
+  type: list
+  elements: str
+  sample: [K1OLDKEY00000]
+parameter_name:
+  description: SSM parameter that holds the current signing key.
+  returned: always
+  type: str
+  sample: /privatecast/mystack/cloudfront/signing-key
+"""
+
+import json
+import secrets
+from datetime import UTC, datetime, timedelta
+
+try:
+    import botocore
+except ImportError:
+    pass  # AnsibleAWSModule reports the missing library
+
+try:
+    from cryptography.hazmat.primitives import serialization
+    from cryptography.hazmat.primitives.asymmetric import rsa
+
+    HAS_CRYPTOGRAPHY = True
+except ImportError:
+    HAS_CRYPTOGRAPHY = False
+
+from ansible.module_utils.basic import missing_required_lib
+from ansible_collections.amazon.aws.plugins.module_utils.botocore import is_boto3_error_code
+from ansible_collections.amazon.aws.plugins.module_utils.modules import AnsibleAWSModule
+from ansible_collections.amazon.aws.plugins.module_utils.retries import AWSRetry
+from ansible_collections.privatecast.streaming.plugins.module_utils.cookie_signer import (
+    KeyFormatError,
+    load_private_key,
+    load_public_key,
+    public_key_pem,
+    sign,
+    verify_signature,
+)
+
+CLOUDFRONT_KEY_BITS = 2048
+NAME_PATTERN_CHARS = frozenset("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-_")
+MAX_NAME_LENGTH = 100  # CloudFront allows 128; the key names add a 21-character suffix
+GROUP_SUFFIX = "-signers"
+
+
+def utc_now():
+    return datetime.now(UTC)
+
+
+def default_parameter_name(name):
+    stack = name[: -len(GROUP_SUFFIX)] if name.endswith(GROUP_SUFFIX) else name
+    return f"/privatecast/{stack}/cloudfront/signing-key"
+
+
+# --------------------------------------------------------------------------- keys
+
+
+def generate_private_key_pem(module):
+    if not HAS_CRYPTOGRAPHY:
+        module.fail_json(msg=missing_required_lib("cryptography") + " (or give private_key)")
+    key = rsa.generate_private_key(public_exponent=65537, key_size=CLOUDFRONT_KEY_BITS)
+    return key.private_bytes(
+        serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
+    ).decode("ascii")
+
+
+def parse_given_key(module, pem):
+    """The given PEM as a key the signer can use, or a clear failure."""
+    try:
+        key = load_private_key(pem)
+    except KeyFormatError as error:
+        module.fail_json(msg=f"private_key is not usable: {error}")
+    if key.bits != CLOUDFRONT_KEY_BITS:
+        module.fail_json(
+            msg=f"private_key has {key.bits} bits; CloudFront accepts only {CLOUDFRONT_KEY_BITS}-bit RSA keys"
+        )
+    probe = b"privatecast key check"
+    if not verify_signature(probe, sign(probe, key), key.public_key):
+        module.fail_json(msg="private_key does not make valid signatures")
+    return key
+
+
+# --------------------------------------------------------------------------- CloudFront
+
+
+def find_key_group(client, name):
+    """The key group with this name as {id, etag, items}, or None."""
+    marker = None
+    while True:
+        kwargs = {"Marker": marker} if marker else {}
+        page = client.list_key_groups(aws_retry=True, **kwargs)["KeyGroupList"]
+        for entry in page.get("Items") or []:
+            group = entry["KeyGroup"]
+            if group["KeyGroupConfig"]["Name"] == name:
+                return describe_key_group(client, group["Id"])
+        marker = page.get("NextMarker")
+        if not marker:
+            return None
+
+
+def describe_key_group(client, group_id):
+    response = client.get_key_group(Id=group_id, aws_retry=True)
+    config = response["KeyGroup"]["KeyGroupConfig"]
+    return {"id": group_id, "etag": response["ETag"], "items": list(config.get("Items") or [])}
+
+
+def describe_public_key(client, key_id):
+    """A public key as {id, name, created_time, public_key_pem}, or None when it is gone."""
+    try:
+        key = client.get_public_key(Id=key_id, aws_retry=True)["PublicKey"]
+    except is_boto3_error_code("NoSuchPublicKey"):
+        return None
+    config = key["PublicKeyConfig"]
+    return {
+        "id": key["Id"],
+        "name": config["Name"],
+        "created_time": key["CreatedTime"],
+        "public_key_pem": config["EncodedKey"],
+    }
+
+
+def create_public_key(client, name, pem):
+    key_name = f"{name}-{utc_now():%Y%m%d%H%M%S}-{secrets.token_hex(2)}"
+    response = client.create_public_key(
+        PublicKeyConfig={
+            "CallerReference": key_name,
+            "Name": key_name,
+            "EncodedKey": pem,
+            "Comment": f"privatecast signed-cookie key of key group {name}",
+        },
+        aws_retry=True,
+    )
+    return describe_public_key(client, response["PublicKey"]["Id"])
+
+
+def delete_public_key(client, key_id):
+    try:
+        etag = client.get_public_key(Id=key_id, aws_retry=True)["ETag"]
+        client.delete_public_key(Id=key_id, IfMatch=etag, aws_retry=True)
+    except is_boto3_error_code(("NoSuchPublicKey", "PublicKeyInUse")):
+        pass  # gone already, or trusted by another group that is not ours to change
+
+
+def put_key_group(client, name, group, items):
+    config = {"Name": name, "Items": items, "Comment": "privatecast signed-cookie signers"}
+    if group is None:
+        return client.create_key_group(KeyGroupConfig=config, aws_retry=True)["KeyGroup"]["Id"]
+    client.update_key_group(Id=group["id"], IfMatch=group["etag"], KeyGroupConfig=config, aws_retry=True)
+    return group["id"]
+
+
+# --------------------------------------------------------------------------- SSM
+
+
+def read_signing_key(client, parameter_name):
+    """The stored {key_id, private_key_pem}; None when missing or not in the expected form."""
+    try:
+        value = client.get_parameter(Name=parameter_name, WithDecryption=True, aws_retry=True)["Parameter"][
+            "Value"
+        ]
+    except is_boto3_error_code("ParameterNotFound"):
+        return None
+    try:
+        stored = json.loads(value)
+    except ValueError:
+        return None
+    if not isinstance(stored, dict) or not stored.get("key_id") or not stored.get("private_key_pem"):
+        return None
+    return stored
+
+
+def parameter_kms_key(client, parameter_name):
+    response = client.describe_parameters(
+        ParameterFilters=[{"Key": "Name", "Option": "Equals", "Values": [parameter_name]}], aws_retry=True
+    )
+    parameters = response.get("Parameters") or []
+    return parameters[0].get("KeyId") if parameters else None
+
+
+def write_signing_key(client, parameter_name, stored, *, kms_key_id, group_name):
+    """Store {key_id, private_key_pem} as the SecureString the signers read."""
+    kwargs = {"KeyId": kms_key_id} if kms_key_id else {}
+    client.put_parameter(
+        Name=parameter_name,
+        Description=f"CloudFront signing key (current key of key group {group_name})",
+        Value=json.dumps({"key_id": stored["key_id"], "private_key_pem": stored["private_key_pem"]}),
+        Type="SecureString",
+        Overwrite=True,
+        aws_retry=True,
+        **kwargs,
+    )
+
+
+def missing_tags(client, parameter_name, wanted):
+    if not wanted:
+        return {}
+    response = client.list_tags_for_resource(
+        ResourceType="Parameter", ResourceId=parameter_name, aws_retry=True
+    )
+    current = {tag["Key"]: tag["Value"] for tag in response.get("TagList") or []}
+    return {key: str(value) for key, value in wanted.items() if current.get(key) != str(value)}
+
+
+def add_tags(client, parameter_name, tags):
+    client.add_tags_to_resource(
+        ResourceType="Parameter",
+        ResourceId=parameter_name,
+        Tags=[{"Key": key, "Value": value} for key, value in sorted(tags.items())],
+        aws_retry=True,
+    )
+
+
+# --------------------------------------------------------------------------- planning
+
+
+def keys_to_keep(previous_keys, current_created, now, grace_period):
+    """Older keys still inside their grace period, oldest first.
+
+    An older key was retired when the next newer key was created; it stays grace_period
+    seconds after that, long enough for every cookie it signed to expire.
+    """
+    if not previous_keys:
+        return []
+    ordered = sorted(previous_keys, key=lambda key: key["created_time"])
+    retired_at = [key["created_time"] for key in ordered[1:]] + [current_created]
+    grace = timedelta(seconds=grace_period)
+    return [key for key, retired in zip(ordered, retired_at, strict=True) if now < retired + grace]
+
+
+def choose_current_key(module, stored, group_keys, given_key):
+    """(current key or None, whether a new key must become current)."""
+    current = None
+    if stored is not None:
+        current = next((key for key in group_keys if key["id"] == stored["key_id"]), None)
+    if given_key is None:
+        return current, module.params["rotate"] or current is None
+    if current is not None and same_public_key(current["public_key_pem"], given_key):
+        return current, False
+    if current is not None and not module.params["rotate"]:
+        module.fail_json(
+            msg=f"private_key differs from the current signing key {current['id']}; set rotate: true "
+            "to make it current"
+        )
+    return current, True
+
+
+def same_public_key(pem, private_key):
+    try:
+        return load_public_key(pem) == private_key.public_key
+    except KeyFormatError:
+        return False
+
+
+def kms_key_matches(described, wanted):
+    """Whether the parameter's KMS key is the wanted one (id, ARN or alias forms)."""
+
+    def resource_part(value):
+        tail = (value or "").split(":")[-1]
+        return tail if "/" in tail else "key/" + tail
+
+    return resource_part(described) == resource_part(wanted)
+
+
+def public_key_view(key, current_id):
+    return {
+        "id": key["id"],
+        "name": key["name"],
+        "created_time": key["created_time"].isoformat(),
+        "public_key_pem": key["public_key_pem"],
+        "current": key["id"] == current_id,
+    }
+
+
+# --------------------------------------------------------------------------- states
+
+
+def describe_group_keys(client, group):
+    keys = (describe_public_key(client, key_id) for key_id in (group["items"] if group else []))
+    return [key for key in keys if key is not None]
+
+
+def make_new_key(module, client):
+    """(public key, private PEM) of a new current key: the given PEM or a generated one."""
+    pem = module.params["private_key"] or generate_private_key_pem(module)
+    return create_public_key(client, module.params["name"], public_key_pem(load_private_key(pem))), pem
+
+
+def ensure_parameter(module, client, stored, new_key, new_pem):
+    """Write the current key to SSM when it changed (or its KMS key did); tag it. Returns changed."""
+    parameter_name = module.params["parameter_name"]
+    kms_key_id = module.params["kms_key_id"]
+    rewrite = None
+    if new_key is not None:
+        rewrite = {"key_id": new_key["id"], "private_key_pem": new_pem}
+    elif (
+        stored is not None
+        and kms_key_id
+        and not kms_key_matches(parameter_kms_key(client, parameter_name), kms_key_id)
+    ):
+        rewrite = stored
+    changed = rewrite is not None or (stored is None and module.check_mode)
+    if rewrite is not None and not module.check_mode:
+        write_signing_key(
+            client, parameter_name, rewrite, kms_key_id=kms_key_id, group_name=module.params["name"]
+        )
+    if stored is None and module.check_mode:
+        return changed
+    tags = missing_tags(client, parameter_name, module.params["tags"])
+    if tags and not module.check_mode:
+        add_tags(client, parameter_name, tags)
+    return changed or bool(tags)
+
+
+def ensure_present(module, cloudfront, ssm):
+    name = module.params["name"]
+    if module.params["private_key"]:
+        given_key = parse_given_key(module, module.params["private_key"])
+    else:
+        given_key = None
+    group = find_key_group(cloudfront, name)
+    group_keys = describe_group_keys(cloudfront, group)
+    stored = read_signing_key(ssm, module.params["parameter_name"])
+    current, needs_new_key = choose_current_key(module, stored, group_keys, given_key)
+
+    new_key = new_pem = None
+    if needs_new_key and not module.check_mode:
+        new_key, new_pem = make_new_key(module, cloudfront)
+    now = utc_now()
+    current_key = new_key if needs_new_key else current
+    previous = [key for key in group_keys if current_key is None or key["id"] != current_key["id"]]
+    if module.params["revoke"]:
+        kept = []
+    else:
+        current_created = now if needs_new_key else current["created_time"]
+        kept = keys_to_keep(previous, current_created, now, module.params["grace_period"])
+    final_keys = kept + ([current_key] if current_key else [])
+    final_ids = [key["id"] for key in final_keys]
+    removed_ids = [key["id"] for key in group_keys if key["id"] not in final_ids]
+
+    group_changed = group is None or needs_new_key or set(group["items"]) != set(final_ids)
+    group_id = group["id"] if group else None
+    if group_changed and not module.check_mode:
+        group_id = put_key_group(cloudfront, name, group, final_ids)
+        for key_id in removed_ids:
+            delete_public_key(cloudfront, key_id)
+    parameter_changed = ensure_parameter(module, ssm, stored, new_key, new_pem)
+
+    current_id = current_key["id"] if current_key else None
+    after_ids = final_ids + (["(new key)"] if current_key is None else [])
+    return {
+        "changed": group_changed or parameter_changed,
+        "key_group_id": group_id,
+        "key_group_name": name,
+        "current_key_id": current_id,
+        "key_ids": final_ids,
+        "public_keys": [public_key_view(key, current_id) for key in final_keys],
+        "removed_key_ids": removed_ids,
+        "parameter_name": module.params["parameter_name"],
+        "diff": {
+            "before": {
+                "key_ids": group["items"] if group else [],
+                "current_key_id": stored and stored["key_id"],
+            },
+            "after": {"key_ids": after_ids, "current_key_id": current_id or "(new key)"},
+        },
+    }
+
+
+def parameter_exists(client, parameter_name):
+    try:
+        client.get_parameter(Name=parameter_name, WithDecryption=False, aws_retry=True)
+    except is_boto3_error_code("ParameterNotFound"):
+        return False
+    return True
+
+
+def ensure_absent(module, cloudfront, ssm):
+    name = module.params["name"]
+    parameter_name = module.params["parameter_name"]
+    group = find_key_group(cloudfront, name)
+    has_parameter = parameter_exists(ssm, parameter_name)
+    if not module.check_mode:
+        if group is not None:
+            cloudfront.delete_key_group(Id=group["id"], IfMatch=group["etag"], aws_retry=True)
+            for key_id in group["items"]:
+                delete_public_key(cloudfront, key_id)
+        if has_parameter:
+            ssm.delete_parameter(Name=parameter_name, aws_retry=True)
+    return {
+        "changed": group is not None or has_parameter,
+        "key_group_name": name,
+        "removed_key_ids": group["items"] if group else [],
+        "parameter_name": parameter_name,
+        "diff": {
+            "before": {
+                "key_group": name if group else None,
+                "parameter": parameter_name if has_parameter else None,
+            },
+            "after": {"key_group": None, "parameter": None},
+        },
+    }
+
+
+def validate_params(module):
+    name = module.params["name"]
+    if not name or len(name) > MAX_NAME_LENGTH or not set(name) <= NAME_PATTERN_CHARS:
+        module.fail_json(
+            msg=f"name must be 1-{MAX_NAME_LENGTH} letters, digits, '-' or '_' (CloudFront's rule for "
+            f"key group and public key names), not {name!r}"
+        )
+    if module.params["revoke"] and not module.params["rotate"]:
+        module.fail_json(msg="revoke: true needs rotate: true (the new key replaces every revoked one)")
+    if module.params["grace_period"] < 0:
+        module.fail_json(msg="grace_period must be zero or more seconds")
+    if not module.params["parameter_name"]:
+        module.params["parameter_name"] = default_parameter_name(name)
+
+
+def main():
+    argument_spec = dict(
+        name=dict(type="str", required=True),
+        state=dict(type="str", default="present", choices=["present", "absent"]),
+        parameter_name=dict(type="str"),
+        kms_key_id=dict(type="str"),
+        private_key=dict(type="str", no_log=True),
+        rotate=dict(type="bool", default=False),
+        revoke=dict(type="bool", default=False),
+        grace_period=dict(type="int", default=86400),
+        tags=dict(type="dict", aliases=["resource_tags"]),
+    )
+    module = AnsibleAWSModule(argument_spec=argument_spec, supports_check_mode=True)
+    validate_params(module)
+    retry = AWSRetry.jittered_backoff()
+    cloudfront = module.client("cloudfront", retry_decorator=retry)
+    ssm = module.client("ssm", retry_decorator=retry)
+    try:
+        if module.params["state"] == "present":
+            result = ensure_present(module, cloudfront, ssm)
+        else:
+            result = ensure_absent(module, cloudfront, ssm)
+    except (botocore.exceptions.ClientError, botocore.exceptions.BotoCoreError) as error:
+        module.fail_json_aws(error, msg=f"Failed to manage CloudFront key group {module.params['name']}")
+    if not module._diff:
+        result.pop("diff")
+    module.exit_json(**result)
+
+
+if __name__ == "__main__":
+    main()
