@@ -5,6 +5,7 @@ Owncast does (segments, then a sliding live playlist, deleting old segments)."""
 
 from __future__ import annotations
 
+import importlib
 import json
 import random
 import subprocess
@@ -12,6 +13,7 @@ import sys
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
+from types import ModuleType
 from typing import Any
 from urllib.parse import quote_plus
 
@@ -29,6 +31,11 @@ REGION = "us-east-1"
 STACK = "teststack"
 BUCKET = "teststack-video"
 PUBLIC_HOST = "d111111abcdef8.cloudfront.net"
+
+
+def handler_module(name: str) -> ModuleType:
+    """A module of the Lambda folder, imported as the Lambda runtime imports it."""
+    return importlib.import_module(name)
 
 
 def aws_environment(monkeypatch: pytest.MonkeyPatch, bucket: str = BUCKET) -> Iterator[None]:

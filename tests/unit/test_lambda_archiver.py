@@ -20,8 +20,8 @@ SESSION = "Xy3_k-9aB"
 OTHER_SESSION = "Pq7-zz_1"
 SECONDS = 6
 
-import archiver
-import recordings_store as store
+archiver = support.handler_module("archiver")
+store = support.handler_module("recordings_store")
 
 
 @pytest.fixture(scope="session")
