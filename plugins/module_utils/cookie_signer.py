@@ -242,7 +242,7 @@ def _pem_der(pem: str, labels: tuple[str, ...], what: str) -> tuple[str, bytes]:
                 return label, base64.b64decode("".join(body.split()), validate=True)
             except binascii.Error:
                 raise KeyFormatError(f"the {what} PEM body is not base64") from None
-    found = ", ".join(label for label, _ in blocks) or "no PEM block"
+    found = ", ".join(label for label, _body in blocks) or "no PEM block"
     if "ENCRYPTED PRIVATE KEY" in found:
         raise KeyFormatError(f"the {what} is encrypted; give it without a passphrase")
     wanted = " or ".join(f"'-----BEGIN {label}-----'" for label in labels)
@@ -253,7 +253,7 @@ def _check_algorithm(element: tuple[int, bytes]) -> None:
     tag, contents = element
     if tag != DER_SEQUENCE:
         raise KeyFormatError("expected an AlgorithmIdentifier")
-    oid_tag, oid, _ = _read_tlv(contents, 0)
+    oid_tag, oid, _end = _read_tlv(contents, 0)
     if oid_tag != DER_OID or oid != RSA_ENCRYPTION_OID:
         raise KeyFormatError("the key is not an RSA key (CloudFront needs RSA)")
 

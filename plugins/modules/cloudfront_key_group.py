@@ -10,7 +10,8 @@ version_added: 1.0.0
 description:
   - Manages a CloudFront key group that a distribution trusts for signed cookies, the
     CloudFront public keys in it, and the current private signing key, kept in SSM Parameter
-    Store as a SecureString (JSON C({"key_id": <public key id>, "private_key_pem": <PEM>})).
+    Store as a SecureString, a JSON object with C(key_id) (the CloudFront public key id) and
+    C(private_key_pem).
   - Makes a 2048-bit RSA key pair (CloudFront accepts only 2048-bit RSA keys) or takes one
     given in O(private_key). The private key is never returned and never logged.
   - The state is the SSM parameter (which key is current) and the public key ids in the group.
@@ -25,7 +26,7 @@ description:
   - CloudFront public keys and key groups cannot be tagged; the key group is found by O(name).
     O(tags) apply to the SSM parameter.
 author:
-  - privatecast.streaming contributors
+  - privatecast.streaming contributors (@privatecast)
 options:
   name:
     description:
