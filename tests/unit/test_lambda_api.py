@@ -113,7 +113,7 @@ def test_status_reports_servers_stream_and_maintenance(aws: None, monkeypatch: p
     assert body["maintenance"] == {"status": "open", "opened_at": "2026-01-01T00:00:00Z"}
 
     later = time.time() + 31
-    monkeypatch.setattr(api_status.time, "time", lambda: later)
+    monkeypatch.setattr(lambda_common, "now", lambda: later)
     body = support.body_of(api_status.handler(support.api_event("GET /api/status", VIEWER)))
     assert body["stream"]["live"] is False
     assert body["stream"]["newest_segment_age_seconds"] >= 30

@@ -3,7 +3,6 @@ of the newest segment under hls/) and whether a maintenance window is open."""
 
 from __future__ import annotations
 
-import time
 from typing import Any
 
 import lambda_common as common
@@ -31,7 +30,7 @@ def status(event: dict[str, Any]) -> dict[str, Any]:
     ec2 = common.client("ec2")
     body = {
         "servers": common.server_states(common.stack_instances(ec2, stack)),
-        "stream": live_status(common.client("s3"), common.bucket_name(), time.time()),
+        "stream": live_status(common.client("s3"), common.bucket_name(), common.now()),
         "maintenance": maintenance_status(ec2, stack),
     }
     return common.json_response(200, body)

@@ -6,7 +6,6 @@ and closes the playlists of recordings idle past PRIVATECAST_RECORDING_CLOSE_AFT
 from __future__ import annotations
 
 import logging
-import time
 from typing import Any
 
 import lambda_common as common
@@ -52,7 +51,7 @@ def close_stale_maintenance(ec2: Any) -> dict[str, Any]:
 def handler(_event: dict[str, Any] | None = None, _context: Any = None) -> dict[str, Any]:
     ec2 = common.client("ec2")
     s3 = common.client("s3")
-    now = time.time()
+    now = common.now()
     close_after = common.env_seconds("PRIVATECAST_RECORDING_CLOSE_AFTER_SECONDS", 300)
     tasks = {
         "servers": lambda: stop_idle_servers(ec2, s3, now),

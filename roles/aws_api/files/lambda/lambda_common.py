@@ -7,6 +7,7 @@ from __future__ import annotations
 import importlib
 import json
 import os
+import time
 from collections.abc import Callable
 from datetime import datetime
 from functools import cache
@@ -53,6 +54,11 @@ def env_seconds(name: str, default: int) -> int:
     if value <= 0:
         raise RuntimeError(f"{name} must be a positive number of seconds")
     return value
+
+
+def now() -> float:
+    """The current time (epoch seconds); one place for tests to move the clock."""
+    return time.time()
 
 
 def stack_name() -> str:
