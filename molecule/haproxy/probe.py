@@ -1,0 +1,161 @@
+#!/usr/bin/env python3
+"""Client-side checks of the haproxy scenario, run on the controller against the HAProxy
+in the podman host (host networking, loopback only). Prints one line per check and exits
+non-zero at the first check that fails. Ports and addresses: molecule.yml."""
+
+from __future__ import annotations
+
+import http.client
+import os
+import socket
+import ssl
+import sys
+import urllib.request
+
+HOST = "127.0.0.1"
+RTMP_PORT = 11935
+RTMPS_PORT = 11936
+HTTPS_PORT = 11443
+STATS_PORT = 11404
+ADMIN_SOURCE = "127.0.0.1"
+OTHER_SOURCE = "127.0.0.5"  # loopback, but outside haproxy_admin_cidrs
+CAMERA_OUTSIDE_ALLOWLIST = "127.0.0.200"  # outside haproxy_camera_cidrs 127.0.0.0/28
+RATE_SOURCE = "127.0.0.7"  # a source of its own for the rate limit
+RATE_LIMIT = 10  # the role's default haproxy_rtmp_conn_rate_limit
+
+
+class CheckFailed(AssertionError):
+    pass
+
+
+def check(condition: bool, message: str) -> None:
+    if not condition:
+        raise CheckFailed(message)
+    print(f"ok: {message}")
+
+
+def unverified_tls() -> ssl.SSLContext:
+    # The scenario's certificate is self-signed; these checks are about what HAProxy
+    # lets through, not about trust.
+    context = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
+    context.check_hostname = False
+    context.verify_mode = ssl.CERT_NONE
+    return context
+
+
+def echo_round_trip(source: str, port: int, tls: bool = False) -> bytes:
+    """Sends random bytes through HAProxy and returns what came back (b"" if refused)."""
+    payload = os.urandom(64 * 1024)
+    raw = socket.create_connection((HOST, port), timeout=5, source_address=(source, 0))
+    try:
+        conn = unverified_tls().wrap_socket(raw) if tls else raw
+        conn.sendall(payload)
+        received = b""
+        while len(received) < len(payload):
+            chunk = conn.recv(65536)
+            if not chunk:
+                break
+            received += chunk
+        return received if received == payload else b"mismatch:" + received[:16]
+    except (ConnectionResetError, BrokenPipeError, ssl.SSLError):
+        return b""
+    finally:
+        raw.close()
+
+
+def check_rtmp() -> None:
+    check(echo_round_trip(ADMIN_SOURCE, RTMP_PORT) != b"", "RTMP passes 64 KiB to the upstream and back")
+    check(echo_round_trip(ADMIN_SOURCE, RTMPS_PORT, tls=True) != b"", "RTMPS ends TLS, passes plain bytes")
+    outside = echo_round_trip(CAMERA_OUTSIDE_ALLOWLIST, RTMP_PORT)
+    check(outside == b"", "RTMP refuses a source outside the camera CIDRs")
+    results = [echo_round_trip(RATE_SOURCE, RTMP_PORT) != b"" for _ in range(RATE_LIMIT + 1)]
+    check(all(results[:RATE_LIMIT]), f"the first {RATE_LIMIT} RTMP connections of one source pass")
+    check(not results[RATE_LIMIT], f"connection {RATE_LIMIT + 1} within the rate period is refused")
+    check(echo_round_trip(ADMIN_SOURCE, RTMP_PORT) != b"", "other sources are not affected by the rate limit")
+
+
+def tls_handshake(version: ssl.TLSVersion) -> str:
+    """Returns the negotiated version, or the OpenSSL reason the handshake failed for."""
+    context = unverified_tls()
+    # Let the client offer old versions, so a refusal comes from HAProxy, not from us.
+    context.set_ciphers("DEFAULT:@SECLEVEL=0")
+    context.minimum_version = version
+    context.maximum_version = version
+    try:
+        with socket.create_connection((HOST, HTTPS_PORT), timeout=5) as raw:
+            with context.wrap_socket(raw) as conn:
+                return conn.version() or ""
+    except ssl.SSLError as error:
+        return f"refused: {error.reason}"
+
+
+def check_tls() -> None:
+    check(tls_handshake(ssl.TLSVersion.TLSv1_2) == "TLSv1.2", "HTTPS completes a TLS 1.2 handshake")
+    check(tls_handshake(ssl.TLSVersion.TLSv1_3) == "TLSv1.3", "HTTPS completes a TLS 1.3 handshake")
+    outcome = tls_handshake(ssl.TLSVersion.TLSv1_1)
+    check(outcome == "refused: TLSV1_ALERT_PROTOCOL_VERSION", f"HTTPS refuses TLS 1.1 ({outcome})")
+
+
+def get(path: str, source: str, headers: dict[str, str] | None = None) -> tuple[int, str, str]:
+    conn = http.client.HTTPSConnection(
+        HOST, HTTPS_PORT, timeout=5, source_address=(source, 0), context=unverified_tls()
+    )
+    try:
+        conn.request("GET", path, headers=headers or {})
+        response = conn.getresponse()
+        body = response.read().decode(errors="replace")
+        return response.status, body, response.getheader("Strict-Transport-Security") or ""
+    finally:
+        conn.close()
+
+
+def check_https() -> None:
+    for path in ("/admin/", "/api/admin/status"):
+        status, body, hsts = get(path, ADMIN_SOURCE)
+        check(status == 200 and body == f"stand-in {path}\n", f"{path} reaches Owncast from an admin source")
+        check(hsts.startswith("max-age="), f"{path} carries HSTS")
+        status, body, _ = get(path, OTHER_SOURCE)
+        check(status == 403 and "stand-in" not in body, f"{path} is denied (403) from {OTHER_SOURCE}")
+    websocket = {
+        "Connection": "Upgrade",
+        "Upgrade": "websocket",
+        "Sec-WebSocket-Version": "13",
+        "Sec-WebSocket-Key": "dGhlIHNhbXBsZSBub25jZQ==",
+    }
+    denied = [
+        ("/", {}),
+        ("/hls/0/stream.m3u8", {}),
+        ("/hls/stream.m3u8", {}),
+        ("/ws", websocket),
+        ("/api/status", {}),
+        ("/api/config", {}),
+        ("/embed/video", {}),
+    ]
+    for path, headers in denied:
+        for source in (ADMIN_SOURCE, OTHER_SOURCE):
+            status, body, hsts = get(path, source, headers)
+            check(status == 403 and "stand-in" not in body, f"{path} is denied (403) from {source}")
+    for source in (ADMIN_SOURCE, OTHER_SOURCE):
+        status, body, hsts = get("/no-such-page", source)
+        check(status == 404 and "stand-in" not in body and hsts != "", f"unknown paths are 404 from {source}")
+
+
+def check_stats() -> None:
+    with urllib.request.urlopen(f"http://{HOST}:{STATS_PORT}/", timeout=5) as response:
+        check(b"Statistics Report" in response.read(), "the stats page answers on loopback")
+
+
+def main() -> int:
+    try:
+        check_rtmp()
+        check_tls()
+        check_https()
+        check_stats()
+    except CheckFailed as failure:
+        print(f"FAILED: {failure}", file=sys.stderr)
+        return 1
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
