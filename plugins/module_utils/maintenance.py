@@ -188,12 +188,14 @@ class WindowState:
 
     @property
     def status(self) -> str:
-        """open: every piece Owncast needs is there; closed: nothing is; partial otherwise."""
+        """open: every piece Owncast needs is there and the proxy's pieces are all there or
+        all absent (include_proxy false); closed: nothing is there; partial otherwise."""
         pieces = self.pieces
         if not pieces:
             return STATUS_CLOSED
         core = {"route", "private_nacl_entries", "owncast_group"}
-        if core.issubset(pieces) and self.owncast_address is not None:
+        proxy_pieces = {"public_nacl_entries", "proxy_group"}.intersection(pieces)
+        if core.issubset(pieces) and self.owncast_address is not None and len(proxy_pieces) != 1:
             return STATUS_OPEN
         return STATUS_PARTIAL
 

@@ -7,6 +7,8 @@ from dataclasses import dataclass
 from typing import Any
 
 REGION = "us-east-1"
+# One of the AMIs moto ships; looking one up with describe_images serializes thousands.
+MOTO_AMI_ID = "ami-12c6146b"
 
 
 @dataclass(frozen=True)
@@ -41,9 +43,9 @@ def _nacl(ec2: Any, stack: str, vpc_id: str, subnet_id: str, tier: str) -> str:
     """A tiered NACL with a few of the role's own rules (below 900), replacing the
     subnet's default association."""
     tags = _tags(stack, f"{stack}-{tier}", "network", **{"privatecast:tier": tier})
-    nacl_id = ec2.create_network_acl(VpcId=vpc_id, TagSpecifications=_spec("network-acl", tags))["NetworkAcl"][
-        "NetworkAclId"
-    ]
+    nacl_id = ec2.create_network_acl(VpcId=vpc_id, TagSpecifications=_spec("network-acl", tags))[
+        "NetworkAcl"
+    ]["NetworkAclId"]
     for rule_number, egress, port_from, port_to in ((100, False, 1935, 1935), (100, True, 1024, 65535)):
         ec2.create_network_acl_entry(
             NetworkAclId=nacl_id,
@@ -54,7 +56,9 @@ def _nacl(ec2: Any, stack: str, vpc_id: str, subnet_id: str, tier: str) -> str:
             CidrBlock="0.0.0.0/0",
             PortRange={"From": port_from, "To": port_to},
         )
-    associations = ec2.describe_network_acls(Filters=[{"Name": "association.subnet-id", "Values": [subnet_id]}])
+    associations = ec2.describe_network_acls(
+        Filters=[{"Name": "association.subnet-id", "Values": [subnet_id]}]
+    )
     for acl in associations["NetworkAcls"]:
         for association in acl["Associations"]:
             if association["SubnetId"] == subnet_id:
@@ -75,10 +79,9 @@ def _security_group(ec2: Any, stack: str, vpc_id: str, purpose: str) -> str:
 
 
 def _instance(ec2: Any, stack: str, server: str, subnet_id: str, group_id: str) -> str:
-    image_id = ec2.describe_images(Owners=["amazon"])["Images"][0]["ImageId"]
     tags = _tags(stack, f"{stack}-{server}", "compute", **{"privatecast:server": server})
     return ec2.run_instances(
-        ImageId=image_id,
+        ImageId=MOTO_AMI_ID,
         InstanceType="t4g.micro",
         MinCount=1,
         MaxCount=1,
@@ -92,9 +95,9 @@ def build_stack(ec2: Any, stack: str = "teststack", cidr: str = "10.20.0.0/16") 
     """VPC, subnets, IGW, route tables, NACLs, security groups, the two instances and the
     proxy's Elastic IP, tagged as the roles tag them."""
     prefix = cidr.rsplit(".", 2)[0]
-    vpc_id = ec2.create_vpc(CidrBlock=cidr, TagSpecifications=_spec("vpc", _tags(stack, stack, "network")))["Vpc"][
-        "VpcId"
-    ]
+    vpc_id = ec2.create_vpc(CidrBlock=cidr, TagSpecifications=_spec("vpc", _tags(stack, stack, "network")))[
+        "Vpc"
+    ]["VpcId"]
     igw_id = ec2.create_internet_gateway(
         TagSpecifications=_spec("internet-gateway", _tags(stack, stack, "network"))
     )["InternetGateway"]["InternetGatewayId"]
@@ -114,7 +117,10 @@ def build_stack(ec2: Any, stack: str = "teststack", cidr: str = "10.20.0.0/16") 
         ec2.associate_route_table(RouteTableId=tables[tier], SubnetId=subnets[tier])
         nacls[tier] = _nacl(ec2, stack, vpc_id, subnets[tier], tier)
     ec2.create_route(RouteTableId=tables["public"], DestinationCidrBlock="0.0.0.0/0", GatewayId=igw_id)
-    groups = {purpose: _security_group(ec2, stack, vpc_id, purpose) for purpose in ("proxy", "owncast", "maintenance")}
+    groups = {
+        purpose: _security_group(ec2, stack, vpc_id, purpose)
+        for purpose in ("proxy", "owncast", "maintenance")
+    }
     proxy_id = _instance(ec2, stack, "proxy", subnets["public"], groups["proxy"])
     owncast_id = _instance(ec2, stack, "owncast", subnets["private"], groups["owncast"])
     eip = ec2.allocate_address(
@@ -146,7 +152,8 @@ def network_snapshot(ec2: Any, vpc_id: str) -> dict[str, Any]:
     in_vpc = [{"Name": "vpc-id", "Values": [vpc_id]}]
     routes = {
         table["RouteTableId"]: sorted(
-            (r.get("DestinationCidrBlock", ""), r.get("GatewayId", ""), r.get("State", "")) for r in table["Routes"]
+            (r.get("DestinationCidrBlock", ""), r.get("GatewayId", ""), r.get("State", ""))
+            for r in table["Routes"]
         )
         for table in ec2.describe_route_tables(Filters=in_vpc)["RouteTables"]
     }
@@ -177,6 +184,13 @@ def network_snapshot(ec2: Any, vpc_id: str) -> dict[str, Any]:
         for instance in reservation["Instances"]
     }
     addresses = sorted(
-        (a["AllocationId"], a["PublicIp"], a.get("InstanceId", "")) for a in ec2.describe_addresses()["Addresses"]
+        (a["AllocationId"], a["PublicIp"], a.get("InstanceId", ""))
+        for a in ec2.describe_addresses()["Addresses"]
     )
-    return {"routes": routes, "nacls": nacls, "groups": groups, "instances": instances, "addresses": addresses}
+    return {
+        "routes": routes,
+        "nacls": nacls,
+        "groups": groups,
+        "instances": instances,
+        "addresses": addresses,
+    }
