@@ -254,3 +254,22 @@ def test_absent_removes_group_keys_and_parameter(capsys) -> None:
     ssm = boto3.client("ssm", region_name="us-east-1")
     assert ssm.describe_parameters()["Parameters"] == []
     assert run(capsys, state="absent")["changed"] is False
+
+
+def test_kms_key_is_applied_and_changed_without_a_new_key(capsys) -> None:
+    kms = boto3.client("kms", region_name="us-east-1")
+    first_key = kms.create_key()["KeyMetadata"]["KeyId"]
+    second_key = kms.create_key()["KeyMetadata"]["Arn"]
+    created = run(capsys, kms_key_id=first_key)
+    ssm = boto3.client("ssm", region_name="us-east-1")
+
+    def parameter_kms_key() -> str:
+        return ssm.describe_parameters()["Parameters"][0]["KeyId"]
+
+    assert parameter_kms_key().endswith(first_key)
+    assert run(capsys, kms_key_id=first_key)["changed"] is False
+    moved = run(capsys, kms_key_id=second_key)
+    assert moved["changed"] is True and moved["current_key_id"] == created["current_key_id"]
+    assert parameter_kms_key() == second_key
+    assert stored_key()["key_id"] == created["current_key_id"]
+    assert run(capsys, kms_key_id=second_key)["changed"] is False
