@@ -344,6 +344,12 @@ def main() -> None:
         ],
         supports_check_mode=True,
     )
+    # required_if counts a parameter given as null as present; an empty key group would
+    # leave the video without signed cookies, so insist on values.
+    if module.params["state"] == "present":
+        empty = [name for name in REQUIRED_WHEN_PRESENT if not module.params[name]]
+        if empty:
+            module.fail_json(msg=f"state=present needs values for: {', '.join(empty)}")
     if module.params["aliases"] and not module.params["acm_certificate_arn"]:
         module.fail_json(msg="aliases need acm_certificate_arn (a certificate in us-east-1 covering them)")
     client = module.client("cloudfront", retry_decorator=AWSRetry.jittered_backoff())

@@ -1,0 +1,138 @@
+"""cloudfront_distribution run in-process against moto (mock_aws).
+
+moto gap worked around here (DISTRIBUTION ORIGINS): moto 5.2.5 drops `OriginAccessControlId`
+and `S3OriginConfig` from an S3 origin when it stores a distribution; real CloudFront keeps
+and returns both. The `origins_kept` fixture makes moto's Origin keep them, so these tests
+see what real CloudFront returns and can check the module's idempotence.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from typing import Any
+
+import boto3
+import pytest
+from ansible.module_utils.testing import patch_module_args
+from ansible_collections.privatecast.streaming.plugins.modules import cloudfront_distribution
+from moto import mock_aws
+from moto.cloudfront import models as cloudfront_models
+
+COMMENT = "privatecast unit"
+ARGS = {
+    "comment": COMMENT,
+    "s3_domain_name": "unit-video-123456789012.s3.us-east-1.amazonaws.com",
+    "origin_access_control_id": "E2OAC0000000",
+    "api_endpoint": "https://a1b2c3d4e5.execute-api.us-east-1.amazonaws.com",
+    "key_group_id": "kg-1",
+    "tags": {"privatecast:stack": "unit", "privatecast:component": "edge"},
+}
+
+
+@pytest.fixture
+def origins_kept(monkeypatch: pytest.MonkeyPatch) -> None:
+    """moto gap DISTRIBUTION ORIGINS: keep the two fields moto drops from S3 origins."""
+    original_init = cloudfront_models.Origin.__init__
+
+    def init(self: Any, origin: dict[str, Any]) -> None:
+        original_init(self, origin)
+        self.origin_access_control_id = origin.get("OriginAccessControlId", "")
+        if "S3OriginConfig" in origin:
+            self.s3_origin_config = origin["S3OriginConfig"]
+
+    monkeypatch.setattr(cloudfront_models.Origin, "__init__", init)
+
+
+@pytest.fixture(autouse=True)
+def aws(origins_kept: None) -> Iterator[None]:
+    with mock_aws():
+        yield
+
+
+def run(capsys: pytest.CaptureFixture[str], check: bool = False, **args: Any) -> dict[str, Any]:
+    module_args = {"region": "us-east-1", "_ansible_check_mode": check, "_ansible_diff": True, **ARGS, **args}
+    with patch_module_args(module_args), pytest.raises(SystemExit) as exited:
+        cloudfront_distribution.main()
+    result = json.loads(capsys.readouterr().out)
+    result["rc"] = exited.value.code
+    return result
+
+
+def client():
+    return boto3.client("cloudfront", region_name="us-east-1")
+
+
+def the_config() -> dict[str, Any]:
+    summaries = client().list_distributions()["DistributionList"].get("Items") or []
+    assert len(summaries) == 1
+    return client().get_distribution_config(Id=summaries[0]["Id"])["DistributionConfig"]
+
+
+def test_create_then_nothing_to_do(capsys):
+    created = run(capsys)
+    assert created["rc"] == 0 and created["changed"] is True
+    assert created["arn"].endswith(f":distribution/{created['id']}")
+    assert created["domain_name"].endswith(".cloudfront.net")
+    assert created["tags"] == ARGS["tags"]
+    config = the_config()
+    assert config["Origins"]["Items"][0]["OriginAccessControlId"] == ARGS["origin_access_control_id"]
+
+    again = run(capsys)
+    assert again["rc"] == 0
+    assert again["changed"] is False
+    assert "diff" not in again
+    assert again["id"] == created["id"]
+
+
+def test_check_mode_creates_nothing(capsys):
+    result = run(capsys, check=True)
+    assert result["changed"] is True
+    assert result["diff"]["before"] == {}
+    assert result["diff"]["after"]["PriceClass"] == "PriceClass_100"
+    assert client().list_distributions()["DistributionList"].get("Items") in (None, [])
+
+
+def test_a_changed_setting_updates_with_a_diff_and_check_mode_leaves_it(capsys):
+    run(capsys)
+    checked = run(capsys, check=True, price_class="PriceClass_All", key_group_id="kg-2")
+    assert checked["changed"] is True
+    assert checked["diff"]["before"]["PriceClass"] == "PriceClass_100"
+    assert checked["diff"]["after"]["PriceClass"] == "PriceClass_All"
+    assert the_config()["PriceClass"] == "PriceClass_100"
+
+    updated = run(capsys, price_class="PriceClass_All", key_group_id="kg-2")
+    assert updated["changed"] is True
+    config = the_config()
+    assert config["PriceClass"] == "PriceClass_All"
+    signed = [b for b in config["CacheBehaviors"]["Items"] if b["TrustedKeyGroups"]["Enabled"]]
+    assert len(signed) == 4
+    assert all(b["TrustedKeyGroups"]["Items"] == ["kg-2"] for b in signed)
+    assert config["CallerReference"]  # kept from the current config
+    assert run(capsys, price_class="PriceClass_All", key_group_id="kg-2")["changed"] is False
+
+
+def test_tags_follow_the_task(capsys):
+    created = run(capsys)
+    retagged = run(capsys, tags={"privatecast:stack": "unit", "owner": "me"})
+    assert retagged["changed"] is True
+    assert "diff" not in retagged  # the config did not change, only the tags
+    tags = client().list_tags_for_resource(Resource=created["arn"])["Tags"]["Items"]
+    assert {tag["Key"]: tag["Value"] for tag in tags} == {"privatecast:stack": "unit", "owner": "me"}
+
+
+def test_bad_input_is_refused_clearly(capsys):
+    no_https = run(capsys, api_endpoint="http://a1b2c3d4e5.execute-api.us-east-1.amazonaws.com")
+    assert no_https["rc"] == 1 and "https URL" in no_https["msg"]
+    alias_without_certificate = run(capsys, aliases=["video.example.org"])
+    assert alias_without_certificate["rc"] == 1 and "acm_certificate_arn" in alias_without_certificate["msg"]
+    missing = run(capsys, key_group_id=None)
+    assert missing["rc"] == 1 and "key_group_id" in missing["msg"]
+
+
+def test_absent_disables_then_deletes(capsys):
+    created = run(capsys)
+    removed = run(capsys, state="absent", wait=True)
+    assert removed["changed"] is True and removed["id"] == created["id"]
+    assert client().list_distributions()["DistributionList"].get("Items") in (None, [])
+    assert run(capsys, state="absent")["changed"] is False
