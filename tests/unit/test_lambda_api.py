@@ -189,7 +189,7 @@ def cookies_by_path(headers: list[str]) -> dict[str, dict[str, Any]]:
     grouped: dict[str, dict[str, Any]] = {}
     for header in headers:
         name_value, *attributes = [part.strip() for part in header.split(";")]
-        name, _, value = name_value.partition("=")
+        name, _separator, value = name_value.partition("=")
         path = next(a.split("=", 1)[1] for a in attributes if a.startswith("Path="))
         entry = grouped.setdefault(path, {"values": {}, "attributes": set()})
         entry["values"][name] = value

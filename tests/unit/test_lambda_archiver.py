@@ -57,7 +57,7 @@ def deliver(bucket: str, keys: list[str]) -> None:
 
 def stream_in_order(bucket: str, outputs: dict[str, support.HlsOutput]) -> support.OwncastStandIn:
     owncast = support.OwncastStandIn(s3(), bucket, outputs)
-    for _ in range(owncast.steps):
+    for _step in range(owncast.steps):
         deliver(bucket, owncast.step())
     return owncast
 
@@ -67,7 +67,7 @@ def stream_chaotically(
 ) -> support.OwncastStandIn:
     owncast = support.OwncastStandIn(s3(), bucket, outputs)
     delivery = support.ChaoticDelivery(seed)
-    for _ in range(owncast.steps):
+    for _step in range(owncast.steps):
         deliver(bucket, delivery.after_step(owncast.step()))
     deliver(bucket, delivery.rest())
     return owncast
@@ -155,7 +155,7 @@ def test_reconcile_from_scratch_rebuilds_the_same_playlists_and_index(aws: None,
 
 def test_reconcile_archives_segments_whose_events_never_came(aws: None, hls_outputs: Any) -> None:
     owncast = support.OwncastStandIn(s3(), support.BUCKET, hls_outputs, keep_extra=SECONDS)
-    for _ in range(owncast.steps):
+    for _step in range(owncast.steps):
         owncast.step()
     assert not store.read_index(s3(), support.BUCKET)["recordings"]
     archiver.reconcile()

@@ -64,7 +64,7 @@ def start_session(event: dict[str, Any]) -> dict[str, Any]:
 def sign_out(event: dict[str, Any]) -> dict[str, Any]:
     common.require_signed_in(event)
     signer = common.shared_module("cookie_signer")
-    cookies = [header for path, _ in GRANTS for header in signer.sign_out_headers(path=path)]
+    cookies = [header for path, _lifetime_variable in GRANTS for header in signer.sign_out_headers(path=path)]
     return common.empty_response(204, cookies=cookies)
 
 

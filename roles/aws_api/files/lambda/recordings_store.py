@@ -354,7 +354,7 @@ def owncast_window(s3: Any, bucket: str, variant: str) -> dict[str, dict[str, tu
     """Segments of hls/<variant>/ whose duration Owncast's playlist gives:
     session -> {name: (sequence, duration µs, key)}."""
     prefix = f"{HLS_PREFIX}{variant}/"
-    body, _ = read_object(s3, bucket, prefix + OWNCAST_PLAYLIST)
+    body = read_object(s3, bucket, prefix + OWNCAST_PLAYLIST)[0]
     durations = owncast_durations(body.decode("utf-8", "replace")) if body else {}
     sessions: dict[str, dict[str, tuple[int, int, str]]] = {}
     for obj in list_objects(s3, bucket, prefix):
