@@ -192,6 +192,7 @@ parameter_name:
 import json
 import secrets
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 try:
     import botocore
@@ -212,6 +213,7 @@ from ansible_collections.amazon.aws.plugins.module_utils.modules import AnsibleA
 from ansible_collections.amazon.aws.plugins.module_utils.retries import AWSRetry
 from ansible_collections.privatecast.streaming.plugins.module_utils.cookie_signer import (
     KeyFormatError,
+    RsaPrivateKey,
     load_private_key,
     load_public_key,
     public_key_pem,
@@ -224,12 +226,16 @@ NAME_PATTERN_CHARS = frozenset("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUV
 MAX_NAME_LENGTH = 100  # CloudFront allows 128; the key names add a 21-character suffix
 GROUP_SUFFIX = "-signers"
 
+# {"id", "etag", "items"} of a key group; {"id", "name", "created_time", "public_key_pem"} of a key.
+KeyGroup = dict[str, Any]
+PublicKey = dict[str, Any]
 
-def utc_now():
+
+def utc_now() -> datetime:
     return datetime.now(UTC)
 
 
-def default_parameter_name(name):
+def default_parameter_name(name: str) -> str:
     stack = name[: -len(GROUP_SUFFIX)] if name.endswith(GROUP_SUFFIX) else name
     return f"/privatecast/{stack}/cloudfront/signing-key"
 
@@ -237,7 +243,7 @@ def default_parameter_name(name):
 # --------------------------------------------------------------------------- keys
 
 
-def generate_private_key_pem(module):
+def generate_private_key_pem(module: AnsibleAWSModule) -> str:
     if not HAS_CRYPTOGRAPHY:
         module.fail_json(msg=missing_required_lib("cryptography") + " (or give private_key)")
     key = rsa.generate_private_key(public_exponent=65537, key_size=CLOUDFRONT_KEY_BITS)
@@ -246,7 +252,7 @@ def generate_private_key_pem(module):
     ).decode("ascii")
 
 
-def parse_given_key(module, pem):
+def parse_given_key(module: AnsibleAWSModule, pem: str) -> RsaPrivateKey:
     """The given PEM as a key the signer can use, or a clear failure."""
     try:
         key = load_private_key(pem)
@@ -265,7 +271,7 @@ def parse_given_key(module, pem):
 # --------------------------------------------------------------------------- CloudFront
 
 
-def find_key_group(client, name):
+def find_key_group(client: Any, name: str) -> KeyGroup | None:
     """The key group with this name as {id, etag, items}, or None."""
     marker = None
     while True:
@@ -280,13 +286,13 @@ def find_key_group(client, name):
             return None
 
 
-def describe_key_group(client, group_id):
+def describe_key_group(client: Any, group_id: str) -> KeyGroup:
     response = client.get_key_group(Id=group_id, aws_retry=True)
     config = response["KeyGroup"]["KeyGroupConfig"]
     return {"id": group_id, "etag": response["ETag"], "items": list(config.get("Items") or [])}
 
 
-def describe_public_key(client, key_id):
+def describe_public_key(client: Any, key_id: str) -> PublicKey | None:
     """A public key as {id, name, created_time, public_key_pem}, or None when it is gone."""
     try:
         key = client.get_public_key(Id=key_id, aws_retry=True)["PublicKey"]
@@ -301,7 +307,7 @@ def describe_public_key(client, key_id):
     }
 
 
-def create_public_key(client, name, pem):
+def create_public_key(client: Any, name: str, pem: str) -> PublicKey:
     key_name = f"{name}-{utc_now():%Y%m%d%H%M%S}-{secrets.token_hex(2)}"
     response = client.create_public_key(
         PublicKeyConfig={
@@ -315,7 +321,7 @@ def create_public_key(client, name, pem):
     return describe_public_key(client, response["PublicKey"]["Id"])
 
 
-def delete_public_key(client, key_id):
+def delete_public_key(client: Any, key_id: str) -> None:
     try:
         etag = client.get_public_key(Id=key_id, aws_retry=True)["ETag"]
         client.delete_public_key(Id=key_id, IfMatch=etag, aws_retry=True)
@@ -323,7 +329,7 @@ def delete_public_key(client, key_id):
         pass  # gone already, or trusted by another group that is not ours to change
 
 
-def put_key_group(client, name, group, items):
+def put_key_group(client: Any, name: str, group: KeyGroup | None, items: list[str]) -> str:
     config = {"Name": name, "Items": items, "Comment": "privatecast signed-cookie signers"}
     if group is None:
         return client.create_key_group(KeyGroupConfig=config, aws_retry=True)["KeyGroup"]["Id"]
@@ -334,7 +340,7 @@ def put_key_group(client, name, group, items):
 # --------------------------------------------------------------------------- SSM
 
 
-def read_signing_key(client, parameter_name):
+def read_signing_key(client: Any, parameter_name: str) -> dict[str, str] | None:
     """The stored {key_id, private_key_pem}; None when missing or not in the expected form."""
     try:
         value = client.get_parameter(Name=parameter_name, WithDecryption=True, aws_retry=True)["Parameter"][
@@ -351,7 +357,7 @@ def read_signing_key(client, parameter_name):
     return stored
 
 
-def parameter_kms_key(client, parameter_name):
+def parameter_kms_key(client: Any, parameter_name: str) -> str | None:
     response = client.describe_parameters(
         ParameterFilters=[{"Key": "Name", "Option": "Equals", "Values": [parameter_name]}], aws_retry=True
     )
@@ -359,7 +365,9 @@ def parameter_kms_key(client, parameter_name):
     return parameters[0].get("KeyId") if parameters else None
 
 
-def write_signing_key(client, parameter_name, stored, *, kms_key_id, group_name):
+def write_signing_key(
+    client: Any, parameter_name: str, stored: dict[str, str], *, kms_key_id: str | None, group_name: str
+) -> None:
     """Store {key_id, private_key_pem} as the SecureString the signers read."""
     kwargs = {"KeyId": kms_key_id} if kms_key_id else {}
     client.put_parameter(
@@ -373,7 +381,7 @@ def write_signing_key(client, parameter_name, stored, *, kms_key_id, group_name)
     )
 
 
-def missing_tags(client, parameter_name, wanted):
+def missing_tags(client: Any, parameter_name: str, wanted: dict[str, Any] | None) -> dict[str, str]:
     if not wanted:
         return {}
     response = client.list_tags_for_resource(
@@ -383,7 +391,7 @@ def missing_tags(client, parameter_name, wanted):
     return {key: str(value) for key, value in wanted.items() if current.get(key) != str(value)}
 
 
-def add_tags(client, parameter_name, tags):
+def add_tags(client: Any, parameter_name: str, tags: dict[str, str]) -> None:
     client.add_tags_to_resource(
         ResourceType="Parameter",
         ResourceId=parameter_name,
@@ -395,7 +403,9 @@ def add_tags(client, parameter_name, tags):
 # --------------------------------------------------------------------------- planning
 
 
-def keys_to_keep(previous_keys, current_created, now, grace_period):
+def keys_to_keep(
+    previous_keys: list[PublicKey], current_created: datetime, now: datetime, grace_period: int
+) -> list[PublicKey]:
     """Older keys still inside their grace period, oldest first.
 
     An older key was retired when the next newer key was created; it stays grace_period
@@ -409,7 +419,12 @@ def keys_to_keep(previous_keys, current_created, now, grace_period):
     return [key for key, retired in zip(ordered, retired_at, strict=True) if now < retired + grace]
 
 
-def choose_current_key(module, stored, group_keys, given_key):
+def choose_current_key(
+    module: AnsibleAWSModule,
+    stored: dict[str, str] | None,
+    group_keys: list[PublicKey],
+    given_key: RsaPrivateKey | None,
+) -> tuple[PublicKey | None, bool]:
     """(current key or None, whether a new key must become current)."""
     current = None
     if stored is not None:
@@ -426,24 +441,24 @@ def choose_current_key(module, stored, group_keys, given_key):
     return current, True
 
 
-def same_public_key(pem, private_key):
+def same_public_key(pem: str, private_key: RsaPrivateKey) -> bool:
     try:
         return load_public_key(pem) == private_key.public_key
     except KeyFormatError:
         return False
 
 
-def kms_key_matches(described, wanted):
+def kms_key_matches(described: str | None, wanted: str) -> bool:
     """Whether the parameter's KMS key is the wanted one (id, ARN or alias forms)."""
 
-    def resource_part(value):
+    def resource_part(value: str | None) -> str:
         tail = (value or "").split(":")[-1]
         return tail if "/" in tail else "key/" + tail
 
     return resource_part(described) == resource_part(wanted)
 
 
-def public_key_view(key, current_id):
+def public_key_view(key: PublicKey, current_id: str | None) -> dict[str, Any]:
     return {
         "id": key["id"],
         "name": key["name"],
@@ -456,18 +471,24 @@ def public_key_view(key, current_id):
 # --------------------------------------------------------------------------- states
 
 
-def describe_group_keys(client, group):
+def describe_group_keys(client: Any, group: KeyGroup | None) -> list[PublicKey]:
     keys = (describe_public_key(client, key_id) for key_id in (group["items"] if group else []))
     return [key for key in keys if key is not None]
 
 
-def make_new_key(module, client):
+def make_new_key(module: AnsibleAWSModule, client: Any) -> tuple[PublicKey, str]:
     """(public key, private PEM) of a new current key: the given PEM or a generated one."""
     pem = module.params["private_key"] or generate_private_key_pem(module)
     return create_public_key(client, module.params["name"], public_key_pem(load_private_key(pem))), pem
 
 
-def ensure_parameter(module, client, stored, new_key, new_pem):
+def ensure_parameter(
+    module: AnsibleAWSModule,
+    client: Any,
+    stored: dict[str, str] | None,
+    new_key: PublicKey | None,
+    new_pem: str | None,
+) -> bool:
     """Write the current key to SSM when it changed (or its KMS key did); tag it. Returns changed."""
     parameter_name = module.params["parameter_name"]
     kms_key_id = module.params["kms_key_id"]
@@ -493,7 +514,7 @@ def ensure_parameter(module, client, stored, new_key, new_pem):
     return changed or bool(tags)
 
 
-def ensure_present(module, cloudfront, ssm):
+def ensure_present(module: AnsibleAWSModule, cloudfront: Any, ssm: Any) -> dict[str, Any]:
     name = module.params["name"]
     if module.params["private_key"]:
         given_key = parse_given_key(module, module.params["private_key"])
@@ -548,7 +569,7 @@ def ensure_present(module, cloudfront, ssm):
     }
 
 
-def parameter_exists(client, parameter_name):
+def parameter_exists(client: Any, parameter_name: str) -> bool:
     try:
         client.get_parameter(Name=parameter_name, WithDecryption=False, aws_retry=True)
     except is_boto3_error_code("ParameterNotFound"):
@@ -556,7 +577,7 @@ def parameter_exists(client, parameter_name):
     return True
 
 
-def ensure_absent(module, cloudfront, ssm):
+def ensure_absent(module: AnsibleAWSModule, cloudfront: Any, ssm: Any) -> dict[str, Any]:
     name = module.params["name"]
     parameter_name = module.params["parameter_name"]
     group = find_key_group(cloudfront, name)
@@ -583,7 +604,7 @@ def ensure_absent(module, cloudfront, ssm):
     }
 
 
-def validate_params(module):
+def validate_params(module: AnsibleAWSModule) -> None:
     name = module.params["name"]
     if not name or len(name) > MAX_NAME_LENGTH or not set(name) <= NAME_PATTERN_CHARS:
         module.fail_json(
@@ -598,7 +619,7 @@ def validate_params(module):
         module.params["parameter_name"] = default_parameter_name(name)
 
 
-def main():
+def main() -> None:
     argument_spec = dict(
         name=dict(type="str", required=True),
         state=dict(type="str", default="present", choices=["present", "absent"]),
