@@ -123,7 +123,7 @@ def api_origin_from_endpoint(api_endpoint):
     scheme, separator, rest = api_endpoint.partition("://")
     if not separator or scheme != "https" or not rest.split("/", 1)[0]:
         raise ValueError(f"api_endpoint must be an https URL, got {api_endpoint!r}")
-    domain, _, path = rest.partition("/")
+    domain, path = rest.split("/", 1) if "/" in rest else (rest, "")
     path = path.strip("/")
     return domain, f"/{path}" if path else ""
 

@@ -11,8 +11,8 @@ short_description: The one CloudFront distribution of a privatecast stack
 version_added: 0.1.0
 description:
   - Creates, updates or deletes the CloudFront distribution that serves a privatecast
-    stack: the viewer page, the API and the video under one host name, so signed cookies
-    are first-party host cookies.
+    stack (the viewer page, the API and the video under one host name, so signed cookies
+    are first-party host cookies).
   - This module has the product's shape built in and is not a general CloudFront module
     (see M(community.aws.cloudfront_distribution) for that).
   - "Origins: the bucket twice through the same origin access control (C(web) with origin
@@ -28,7 +28,7 @@ description:
   - The distribution is found by its O(comment). Only the settings above are compared;
     the distribution is updated (with its ETag) only when one of them differs.
 author:
-  - privatecast.streaming developers
+  - privatecast.streaming developers (@privatecast)
 options:
   comment:
     description:

@@ -19,7 +19,7 @@ description:
   - The control is found by its O(name), which CloudFront keeps unique per account.
     Origin access controls carry no tags in AWS.
 author:
-  - privatecast.streaming developers
+  - privatecast.streaming developers (@privatecast)
 options:
   name:
     description: Name of the origin access control (unique in the account, up to 64 characters).
