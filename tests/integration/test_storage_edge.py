@@ -35,7 +35,8 @@ ACCOUNT = "123456789012"
 BUCKET = f"{STACK}-video-{ACCOUNT}"
 BUCKET_ARN = f"arn:aws:s3:::{BUCKET}"
 API_DOMAIN = "abc123defg.execute-api.us-east-1.amazonaws.com"
-EXTRA_VARS = {"aws_edge_api_endpoint": f"https://{API_DOMAIN}"}
+# Recordings are kept forever by default; the test sets an age to check the rule.
+EXTRA_VARS = {"aws_edge_api_endpoint": f"https://{API_DOMAIN}", "aws_storage_recordings_expiration_days": 365}
 DISTRIBUTION_TASK = "Serve the page, the API and the video through one distribution"
 OWNCAST_USER = f"{STACK}-owncast"
 OWNCAST_PARAMETER = f"/privatecast/{STACK}/owncast/s3-access-key"
