@@ -3,6 +3,8 @@
 # Copyright: privatecast.streaming contributors
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 
+from __future__ import annotations
+
 DOCUMENTATION = r"""
 module: cloudfront_key_group
 short_description: CloudFront key group for signed cookies, its RSA keys and the signing key in SSM
