@@ -7,14 +7,13 @@ import io
 import json
 import zipfile
 from typing import Any
-from urllib.parse import unquote
 
 import boto3
 import pytest
 from ansible_collections.privatecast.streaming.plugins.modules import apigatewayv2_http_api
 from moto import mock_aws
-from moto.apigatewayv2 import responses as apigw_responses
 
+from tests.support import moto_gaps
 from tests.support.module_runner import run_module
 
 REGION = "us-east-1"
@@ -23,29 +22,11 @@ ISSUER = f"https://cognito-idp.{REGION}.amazonaws.com/{REGION}_pool"
 FUNCTIONS = ("status", "servers", "recordings")
 
 
-@pytest.fixture(autouse=True)
-def moto_fills_apigatewayv2_gaps(monkeypatch):
-    """Moto gaps (moto 5.2.5 has neither GetAuthorizers nor UpdateStage), filled here as AWS
-    documents them. The module lists authorizers only when no route uses one yet, and updates the
-    stage only when its settings change."""
-
-    def get_authorizers(self):
-        api = self.apigatewayv2_backend.get_api(self.path.split("/")[-2])
-        return 200, {}, json.dumps({"items": [item.to_json() for item in api.authorizers.values()]})
-
-    def update_stage(self):
-        parts = self.path.split("/")
-        stage = self.apigatewayv2_backend.get_stage(parts[-3], unquote(parts[-1]))
-        body = json.loads(self.body)
-        stage.default_route_settings = {
-            **stage.default_route_settings,
-            **body.get("defaultRouteSettings", {}),
-        }
-        stage.auto_deploy = body.get("autoDeploy", stage.auto_deploy)
-        return 200, {}, json.dumps(stage.to_json())
-
-    for name, method in (("get_authorizers", get_authorizers), ("update_stage", update_stage)):
-        monkeypatch.setattr(apigw_responses.ApiGatewayV2Response, name, method, raising=False)
+@pytest.fixture(autouse=True, scope="module")
+def moto_without_gaps():
+    """Moto lacks GetAuthorizers and UpdateStage (see tests/support/moto_gaps.py). The module
+    lists authorizers only when no route uses one yet, and updates the stage on a change."""
+    moto_gaps.apply()
 
 
 def handler_zip() -> bytes:

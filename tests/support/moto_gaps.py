@@ -1,0 +1,86 @@
+"""Fills gaps of moto 5.2.5 that the collection's AWS calls meet, as AWS documents the calls.
+Tests only: product code makes the real AWS calls and never works around moto.
+
+- API Gateway v2: GetAuthorizers and UpdateStage are not implemented.
+- S3 PutBucketNotificationConfiguration: moto accepts only lower-case filter rule names
+  (``prefix``/``suffix``) with non-empty values; AWS takes ``Prefix``/``Suffix`` (what
+  community.aws.s3_bucket_notification sends, an unused suffix as an empty value) and
+  returns them as ``Prefix``/``Suffix``.
+
+``apply()`` patches moto in this process (``mock_aws`` unit tests);
+``python -m tests.support.moto_gaps -H 127.0.0.1 -p PORT`` runs a patched moto server.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import sys
+from typing import Any
+from urllib.parse import unquote
+
+from moto.apigatewayv2 import responses as apigw_responses
+from moto.s3 import responses as s3_responses
+from moto.server import main as moto_server_main
+
+EMPTY_VALUE = "__privatecast_empty__"
+AWS_RULE_NAMES = {"prefix": "Prefix", "suffix": "Suffix"}
+
+
+def get_authorizers(self: apigw_responses.ApiGatewayV2Response) -> tuple[int, dict, str]:
+    api = self.apigatewayv2_backend.get_api(self.path.split("/")[-2])
+    return 200, {}, json.dumps({"items": [item.to_json() for item in api.authorizers.values()]})
+
+
+def update_stage(self: apigw_responses.ApiGatewayV2Response) -> tuple[int, dict, str]:
+    parts = self.path.split("/")
+    stage = self.apigatewayv2_backend.get_stage(parts[-3], unquote(parts[-1]))
+    body = json.loads(self.body)
+    stage.default_route_settings = {**stage.default_route_settings, **body.get("defaultRouteSettings", {})}
+    stage.auto_deploy = body.get("autoDeploy", stage.auto_deploy)
+    return 200, {}, json.dumps(stage.to_json())
+
+
+def _restore_rules(config: Any) -> None:
+    """Rule names back to AWS's spelling, empty values back to empty."""
+    if isinstance(config, dict):
+        if "Name" in config and "Value" in config:
+            config["Name"] = AWS_RULE_NAMES.get(config["Name"], config["Name"])
+            config["Value"] = "" if config["Value"] == EMPTY_VALUE else config["Value"]
+        for value in config.values():
+            _restore_rules(value)
+    elif isinstance(config, list):
+        for item in config:
+            _restore_rules(item)
+
+
+def _wrap_notification_parser(original):
+    def parse_notification_config(self: s3_responses.S3Response) -> dict[str, Any]:
+        body = self.body.decode() if isinstance(self.body, bytes) else self.body
+        body = re.sub(
+            r"<Name>(Prefix|Suffix)</Name>", lambda match: f"<Name>{match.group(1).lower()}</Name>", body
+        )
+        self.body = re.sub(r"<Value\s*/>|<Value></Value>", f"<Value>{EMPTY_VALUE}</Value>", body)
+        config = original(self)
+        _restore_rules(config)
+        return config
+
+    parse_notification_config.patched_by_privatecast = True
+    return parse_notification_config
+
+
+def apply() -> None:
+    apigw_responses.ApiGatewayV2Response.get_authorizers = get_authorizers
+    apigw_responses.ApiGatewayV2Response.update_stage = update_stage
+    parser = s3_responses.S3Response._notification_config_from_body
+    if not getattr(parser, "patched_by_privatecast", False):
+        s3_responses.S3Response._notification_config_from_body = _wrap_notification_parser(parser)
+
+
+def main() -> None:
+    apply()
+    moto_server_main(sys.argv[1:])
+
+
+if __name__ == "__main__":
+    main()
