@@ -164,7 +164,7 @@ class OwncastStandIn:
     bucket: str
     variants: dict[str, HlsOutput]
     list_size: int = 3
-    keep_extra: int = 3
+    keep_extra: int = 1
     step_index: int = 0
     deleted: list[str] = field(default_factory=list)
 
@@ -209,6 +209,7 @@ class ChaoticDelivery:
         self.chance = random.Random(seed)  # noqa: S311 test shuffling, not crypto
         self.held: list[str] = []
         self.held_before: set[str] = set()
+        self.duplicated = 0
 
     def after_step(self, keys: list[str]) -> list[str]:
         batch = self.held + list(keys)
@@ -222,6 +223,7 @@ class ChaoticDelivery:
             delivered.append(key)
             if self.chance.random() < 0.3:
                 delivered.append(key)
+                self.duplicated += 1
         self.chance.shuffle(delivered)
         return delivered
 

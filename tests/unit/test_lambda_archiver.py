@@ -70,6 +70,7 @@ def stream_chaotically(
     for _step in range(owncast.steps):
         deliver(bucket, delivery.after_step(owncast.step()))
     deliver(bucket, delivery.rest())
+    assert delivery.held_before and delivery.duplicated, "the delivery must have gaps and duplicates"
     return owncast
 
 
