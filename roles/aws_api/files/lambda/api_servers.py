@@ -6,6 +6,7 @@ from __future__ import annotations
 from typing import Any
 
 import lambda_common as common
+from botocore.exceptions import ClientError
 
 ACTIVE_STATES = {"pending", "running"}
 
@@ -23,7 +24,12 @@ def change_servers(event: dict[str, Any], start: bool) -> dict[str, Any]:
     ]
     if to_change:
         call = ec2.start_instances if start else ec2.stop_instances
-        call(InstanceIds=sorted(to_change))
+        try:
+            call(InstanceIds=sorted(to_change))
+        except ClientError as error:
+            if error.response.get("Error", {}).get("Code") != "IncorrectInstanceState":
+                raise
+            raise common.HttpError(409, "the servers are changing state; try again in a minute") from error
         instances = common.stack_instances(ec2, common.stack_name())
     body = {"servers": common.server_states(instances), "changed": sorted(to_change)}
     return common.json_response(200, body)

@@ -12,14 +12,14 @@ import lambda_common as common
 import recordings_store as store
 
 LOGGER = logging.getLogger(__name__)
-ACTIVE_STATES = {"pending", "running"}
 
 
 def stop_idle_servers(ec2: Any, s3: Any, now: float) -> dict[str, Any]:
     """Idle = no segment and no server start within the idle time (a server just
     started has had no chance to stream yet)."""
     instances = common.stack_instances(ec2, common.stack_name())
-    active = {role: i for role, i in instances.items() if i["State"]["Name"] in ACTIVE_STATES}
+    # Only running servers can be stopped; a pending one was just started, so is not idle.
+    active = {role: i for role, i in instances.items() if i["State"]["Name"] == "running"}
     if not active:
         return {"stopped": [], "reason": "servers are not running"}
     newest = common.newest_segment_time(s3, common.bucket_name()) or 0.0

@@ -15,6 +15,7 @@ from types import ModuleType
 from typing import Any
 
 import boto3
+from botocore.config import Config
 
 COLLECTION_MODULE_UTILS = "ansible_collections.privatecast.streaming.plugins.module_utils"
 
@@ -74,7 +75,8 @@ def client(service: str) -> Any:
     """One client per service and container; endpoint from PRIVATECAST_AWS_ENDPOINT_URL."""
     endpoint = os.environ.get("PRIVATECAST_AWS_ENDPOINT_URL") or None
     region = os.environ.get("AWS_REGION") or os.environ.get("AWS_DEFAULT_REGION")
-    return boto3.client(service, region_name=region, endpoint_url=endpoint)
+    retries = Config(retries={"mode": "standard", "max_attempts": 5})
+    return boto3.client(service, region_name=region, endpoint_url=endpoint, config=retries)
 
 
 def reset_clients() -> None:
