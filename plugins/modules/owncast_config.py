@@ -19,7 +19,7 @@ description:
     replaces it, so the default is never left in place.
   - Secrets (admin password, stream keys, S3 keys) are never returned; the diff masks them.
 author:
-  - privatecast maintainers
+  - privatecast.streaming developers (@privatecast)
 options:
   url:
     description: Base URL of Owncast's web server, for example C(http://10.0.1.10:8080).
@@ -258,7 +258,9 @@ def ensure_config(module: AnsibleModule, client: OwncastClient) -> dict:
         client, params["admin_password"], params["current_admin_password"]
     )
     changes = pending_changes(build_settings(params), client.server_config())
-    changed_names = (["adminpass"] if password_changes else []) + [s.name for s, _ in changes]
+    changed_names = (["adminpass"] if password_changes else []) + [
+        setting.name for setting, _current in changes
+    ]
     if not module.check_mode:
         if password_changes:
             client.set_config("adminpass", params["admin_password"])
