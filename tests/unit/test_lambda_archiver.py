@@ -219,3 +219,35 @@ def test_the_closed_vod_playlist_plays_in_ffprobe(aws: None, hls_outputs: Any, t
     for variant in hls_outputs:
         assert ffprobe_duration(tmp_path / variant / "playlist.m3u8") == pytest.approx(expected, abs=0.1)
     assert ffprobe_duration(tmp_path / "master.m3u8") == pytest.approx(expected, abs=0.1)
+
+
+def test_a_concurrent_index_write_is_not_lost(aws: None) -> None:
+    """Another invocation writes the index between this one's read and write: the
+    conditional write fails (moto checks If-Match as S3 does) and the retry keeps both."""
+    calls = []
+
+    def add_first(index: dict[str, Any]) -> None:
+        calls.append("first")
+        if len(calls) == 1:
+            store.update_index(s3(), support.BUCKET, lambda other: other["deleted"].append("from-the-other"))
+        index["deleted"].append("from-this-one")
+
+    store.update_index(s3(), support.BUCKET, lambda index: None)  # the index exists: If-Match path
+    store.update_index(s3(), support.BUCKET, add_first)
+    assert len(calls) == 2, "the first write must have lost the race and retried"
+    assert sorted(index_of(support.BUCKET)["deleted"]) == ["from-the-other", "from-this-one"]
+
+
+def test_a_concurrent_first_write_is_not_lost(aws: None) -> None:
+    """Two invocations create the index at once: If-None-Match lets only one create it."""
+    calls = []
+
+    def add(index: dict[str, Any]) -> None:
+        calls.append("call")
+        if len(calls) == 1:
+            store.update_index(s3(), support.BUCKET, lambda other: other["deleted"].append("b"))
+        index["deleted"].append("a")
+
+    store.update_index(s3(), support.BUCKET, add)
+    assert len(calls) == 2
+    assert sorted(index_of(support.BUCKET)["deleted"]) == ["a", "b"]

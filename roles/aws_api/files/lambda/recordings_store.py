@@ -124,7 +124,8 @@ def converge(
                 **condition,
             )
         except ClientError as error:
-            if error_code(error) not in CONFLICT_CODES:
+            # NoSuchKey: the version read was deleted meanwhile (If-Match on a gone key).
+            if error_code(error) not in CONFLICT_CODES | MISSING_CODES:
                 raise
             time.sleep(random.uniform(0, 0.05 * (attempt + 1)))  # noqa: S311 jitter, not crypto
             continue
