@@ -110,7 +110,16 @@ def get(path: str, source: str, headers: dict[str, str] | None = None) -> tuple[
 
 
 def check_https() -> None:
-    for path in ("/admin/", "/api/admin/status"):
+    # Owncast's admin and what its UI loads (roles/haproxy/defaults/main.yml).
+    for path in (
+        "/admin",
+        "/admin/",
+        "/admin/config/server/",
+        "/api/admin/status",
+        "/_next/static/x.js",
+        "/logo",
+        "/api/socialplatforms",
+    ):
         status, body, hsts = get(path, ADMIN_SOURCE)
         check(status == 200 and body == f"stand-in {path}\n", f"{path} reaches Owncast from an admin source")
         check(hsts.startswith("max-age="), f"{path} carries HSTS")
@@ -135,9 +144,10 @@ def check_https() -> None:
         for source in (ADMIN_SOURCE, OTHER_SOURCE):
             status, body, hsts = get(path, source, headers)
             check(status == 403 and "stand-in" not in body, f"{path} is denied (403) from {source}")
-    for source in (ADMIN_SOURCE, OTHER_SOURCE):
-        status, body, hsts = get("/no-such-page", source)
-        check(status == 404 and "stand-in" not in body and hsts != "", f"unknown paths are 404 from {source}")
+    for path in ("/no-such-page", "/adminx", "/img/other.png", "/sw.js"):
+        for source in (ADMIN_SOURCE, OTHER_SOURCE):
+            status, body, hsts = get(path, source)
+            check(status == 404 and "stand-in" not in body and hsts != "", f"{path} is 404 from {source}")
 
 
 def check_stats() -> None:
