@@ -1,4 +1,3 @@
-#!/usr/bin/env python3
 """Owncast stand-in for the haproxy scenario, on loopback only: a TCP echo server where
 Owncast's RTMP port would be, and an HTTP server that answers "stand-in <path>" with 200
 for every path, so a test can tell which requests HAProxy let through."""

@@ -1,4 +1,3 @@
-#!/usr/bin/env python3
 """Client-side checks of the haproxy scenario, run on the controller against the HAProxy
 in the podman host (host networking, loopback only). Prints one line per check and exits
 non-zero at the first check that fails. Ports and addresses: molecule.yml."""
@@ -68,7 +67,7 @@ def check_rtmp() -> None:
     check(echo_round_trip(ADMIN_SOURCE, RTMPS_PORT, tls=True) != b"", "RTMPS ends TLS, passes plain bytes")
     outside = echo_round_trip(CAMERA_OUTSIDE_ALLOWLIST, RTMP_PORT)
     check(outside == b"", "RTMP refuses a source outside the camera CIDRs")
-    results = [echo_round_trip(RATE_SOURCE, RTMP_PORT) != b"" for _ in range(RATE_LIMIT + 1)]
+    results = [echo_round_trip(RATE_SOURCE, RTMP_PORT) != b"" for _attempt in range(RATE_LIMIT + 1)]
     check(all(results[:RATE_LIMIT]), f"the first {RATE_LIMIT} RTMP connections of one source pass")
     check(not results[RATE_LIMIT], f"connection {RATE_LIMIT + 1} within the rate period is refused")
     check(echo_round_trip(ADMIN_SOURCE, RTMP_PORT) != b"", "other sources are not affected by the rate limit")
@@ -123,7 +122,7 @@ def check_https() -> None:
         status, body, hsts = get(path, ADMIN_SOURCE)
         check(status == 200 and body == f"stand-in {path}\n", f"{path} reaches Owncast from an admin source")
         check(hsts.startswith("max-age="), f"{path} carries HSTS")
-        status, body, _ = get(path, OTHER_SOURCE)
+        status, body, _hsts = get(path, OTHER_SOURCE)
         check(status == 403 and "stand-in" not in body, f"{path} is denied (403) from {OTHER_SOURCE}")
     websocket = {
         "Connection": "Upgrade",
