@@ -146,49 +146,41 @@ def build_stack(ec2: Any, stack: str = "teststack", cidr: str = "10.20.0.0/16") 
     )
 
 
+def _sorted(items: list[dict[str, Any]], *keys: str) -> list[dict[str, Any]]:
+    return sorted(items, key=lambda item: tuple(str(item.get(key, "")) for key in keys))
+
+
 def network_snapshot(ec2: Any, vpc_id: str) -> dict[str, Any]:
-    """Everything the window may touch, as comparable data: route tables, NACLs,
-    security groups, instances' groups and public addresses, and all Elastic IPs."""
+    """The full description of everything the window may touch, in a stable order: the
+    VPC's route tables, network ACLs and security groups, its instances' groups, public
+    addresses and network interfaces, and every Elastic IP of the region."""
     in_vpc = [{"Name": "vpc-id", "Values": [vpc_id]}]
-    routes = {
-        table["RouteTableId"]: sorted(
-            (r.get("DestinationCidrBlock", ""), r.get("GatewayId", ""), r.get("State", ""))
-            for r in table["Routes"]
-        )
+    route_tables = {
+        table["RouteTableId"]: {
+            **table,
+            "Routes": _sorted(table["Routes"], "DestinationCidrBlock", "GatewayId"),
+        }
         for table in ec2.describe_route_tables(Filters=in_vpc)["RouteTables"]
     }
     nacls = {
-        acl["NetworkAclId"]: sorted(
-            (
-                e["RuleNumber"],
-                e["Egress"],
-                e["Protocol"],
-                e["RuleAction"],
-                e.get("CidrBlock", ""),
-                str(e.get("PortRange", "")),
-            )
-            for e in acl["Entries"]
-        )
+        acl["NetworkAclId"]: {**acl, "Entries": _sorted(acl["Entries"], "Egress", "RuleNumber")}
         for acl in ec2.describe_network_acls(Filters=in_vpc)["NetworkAcls"]
     }
     groups = {
-        group["GroupId"]: (group["GroupName"], str(group["IpPermissions"]), str(group["IpPermissionsEgress"]))
-        for group in ec2.describe_security_groups(Filters=in_vpc)["SecurityGroups"]
+        group["GroupId"]: group for group in ec2.describe_security_groups(Filters=in_vpc)["SecurityGroups"]
     }
     instances = {
-        instance["InstanceId"]: (
-            sorted(g["GroupId"] for g in instance["SecurityGroups"]),
-            instance.get("PublicIpAddress"),
-        )
+        instance["InstanceId"]: {
+            "SecurityGroups": _sorted(instance["SecurityGroups"], "GroupId"),
+            "PublicIpAddress": instance.get("PublicIpAddress"),
+            "NetworkInterfaces": instance.get("NetworkInterfaces"),
+        }
         for reservation in ec2.describe_instances(Filters=in_vpc)["Reservations"]
         for instance in reservation["Instances"]
     }
-    addresses = sorted(
-        (a["AllocationId"], a["PublicIp"], a.get("InstanceId", ""))
-        for a in ec2.describe_addresses()["Addresses"]
-    )
+    addresses = _sorted(ec2.describe_addresses()["Addresses"], "AllocationId")
     return {
-        "routes": routes,
+        "route_tables": route_tables,
         "nacls": nacls,
         "groups": groups,
         "instances": instances,
