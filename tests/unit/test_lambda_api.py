@@ -257,6 +257,28 @@ def test_session_reads_the_key_from_ssm_once_per_container(key_parameter: str) -
         api_session.handler(support.api_event("POST /api/session", VIEWER))
 
 
+def test_session_picks_up_a_rotated_key_after_the_refresh_time(
+    key_parameter: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def issued_key_id() -> str:
+        response = api_session.handler(support.api_event("POST /api/session", VIEWER))
+        return cookies_by_path(response["cookies"])["/hls/"]["values"]["CloudFront-Key-Pair-Id"]
+
+    assert issued_key_id() == KEY_ID
+    ssm = boto3.client("ssm", region_name=support.REGION)
+    document = json.loads(ssm.get_parameter(Name=key_parameter, WithDecryption=True)["Parameter"]["Value"])
+    ssm.put_parameter(
+        Name=key_parameter,
+        Value=json.dumps({**document, "key_id": "KROTATED"}),
+        Type="SecureString",
+        Overwrite=True,
+    )
+    assert issued_key_id() == KEY_ID  # within the refresh time: the cached key
+    later = time.monotonic() + api_session.DEFAULT_KEY_REFRESH + 1
+    monkeypatch.setattr(api_session.time, "monotonic", lambda: later)
+    assert issued_key_id() == "KROTATED"
+
+
 def test_session_refuses_without_claims_or_group(key_parameter: str) -> None:
     assert api_session.handler(support.api_event("POST /api/session"))["statusCode"] == 401
     refused = api_session.handler(support.api_event("POST /api/session", NOBODY))

@@ -1,6 +1,8 @@
 """Session Lambda: POST /api/session sets CloudFront signed cookies for /hls/* and
 /recordings/* (two grants, each with its own Path and lifetime); POST /api/signout
-expires them. The signing key is read from SSM once per container.
+expires them. The signing key is read from SSM once per container and read again after
+PRIVATECAST_SIGNING_KEY_REFRESH_SECONDS (default 300), so a key rotation or revocation
+reaches warm containers within that time instead of when they happen to be recycled.
 
 Cookies are host-only (no Domain): the browser keeps them for the host it talked to,
 the CloudFront name. The signed policy must name that host too, and behind CloudFront
@@ -11,7 +13,7 @@ from __future__ import annotations
 
 import json
 import re
-from functools import cache
+import time
 from typing import Any
 
 import lambda_common as common
@@ -21,6 +23,7 @@ GRANTS = (
     ("/recordings/", "PRIVATECAST_RECORDINGS_COOKIE_TTL_SECONDS"),
 )
 DEFAULT_TTL = 3600
+DEFAULT_KEY_REFRESH = 300
 HOST_PATTERN = re.compile(r"^(\*|[A-Za-z0-9.-]+(:[0-9]{1,5})?)$")
 
 
@@ -29,13 +32,32 @@ def signing_key_parameter() -> str:
     return common.env("PRIVATECAST_SIGNING_KEY_PARAMETER", default)
 
 
-@cache
-def signing_key() -> tuple[str, Any]:
-    """(CloudFront public key id, parsed private key), once per container."""
-    signer = common.shared_module("cookie_signer")
-    response = common.client("ssm").get_parameter(Name=signing_key_parameter(), WithDecryption=True)
-    document = json.loads(response["Parameter"]["Value"])
-    return document["key_id"], signer.load_private_key(document["private_key_pem"])
+class SigningKeyCache:
+    """(CloudFront public key id, parsed private key) from SSM, kept for the refresh time."""
+
+    def __init__(self) -> None:
+        self._loaded_at = 0.0
+        self._key: tuple[str, Any] | None = None
+
+    def __call__(self) -> tuple[str, Any]:
+        refresh = common.env_seconds("PRIVATECAST_SIGNING_KEY_REFRESH_SECONDS", DEFAULT_KEY_REFRESH)
+        if self._key is None or time.monotonic() - self._loaded_at >= refresh:
+            self._key = self._load()
+            self._loaded_at = time.monotonic()
+        return self._key
+
+    @staticmethod
+    def _load() -> tuple[str, Any]:
+        signer = common.shared_module("cookie_signer")
+        response = common.client("ssm").get_parameter(Name=signing_key_parameter(), WithDecryption=True)
+        document = json.loads(response["Parameter"]["Value"])
+        return document["key_id"], signer.load_private_key(document["private_key_pem"])
+
+    def cache_clear(self) -> None:
+        self._key = None
+
+
+signing_key = SigningKeyCache()
 
 
 def public_host(event: dict[str, Any]) -> str:
