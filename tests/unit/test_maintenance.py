@@ -15,7 +15,7 @@ from moto import mock_aws
 
 from tests.unit.maintenance_stack import REGION, StackIds, build_stack, network_snapshot
 
-ADMIN = ["203.0.113.0/24"]
+ADMIN = ("203.0.113.0/24",)
 
 
 @pytest.fixture
@@ -33,8 +33,8 @@ def describe(ec2: Any, stack: StackIds, **kwargs: Any) -> maintenance.WindowStat
     return maintenance.describe_window(ec2, stack.name, **kwargs)
 
 
-def open_window(ec2: Any, stack: StackIds, cidrs: list[str] = ADMIN, **kwargs: Any) -> maintenance.Plan:
-    plan = maintenance.plan_open(describe(ec2, stack), cidrs, **kwargs)
+def open_window(ec2: Any, stack: StackIds, cidrs: list[str] | None = None, **kwargs: Any) -> maintenance.Plan:
+    plan = maintenance.plan_open(describe(ec2, stack), cidrs or ADMIN, **kwargs)
     maintenance.apply_plan(ec2, plan)
     return plan
 
