@@ -22,7 +22,7 @@ description:
   - Routes that are not listed are deleted, with their integrations and invoke permissions.
   - The API is found by its name; two HTTP APIs with the same name are an error.
 author:
-  - privatecast.streaming developers
+  - privatecast.streaming developers (@privatecast)
 options:
   name:
     description: Name of the HTTP API.

@@ -24,7 +24,7 @@ description:
     are left alone.
   - The pool is found by its name; two pools with the same name are an error.
 author:
-  - privatecast.streaming developers
+  - privatecast.streaming developers (@privatecast)
 options:
   name:
     description: Name of the user pool; the app client has the same name unless O(client_name) is set.
@@ -234,7 +234,7 @@ def generate_temporary_password(minimum_length: int) -> str:
     classes = [string.ascii_uppercase, string.ascii_lowercase, string.digits, PASSWORD_SYMBOLS]
     alphabet = "".join(classes)
     characters = [secrets.choice(chars) for chars in classes]
-    characters += [secrets.choice(alphabet) for _ in range(length - len(classes))]
+    characters += [secrets.choice(alphabet) for position in range(length - len(classes))]
     secrets.SystemRandom().shuffle(characters)
     return "".join(characters)
 

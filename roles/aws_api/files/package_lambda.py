@@ -1,4 +1,4 @@
-#!/usr/bin/env python3
+#!/usr/bin/env python
 """Builds a Lambda zip that is byte-identical for the same files: entries sorted by name,
 fixed timestamps, permissions and compression. Rewrites the zip only when its content
 changes and prints {"path", "sha256", "changed"} as JSON.
