@@ -300,8 +300,8 @@ def _find_vpc(ec2: Any, stack_name: str, vpc_id: str | None) -> dict[str, Any]:
             f"no VPC is tagged {STACK_TAG}={stack_name}: the stack does not exist in this "
             "region/account (provision it first, or check stack_name and region)"
         )
-    vpc = _at_most_one(vpcs, f"VPCs tagged {STACK_TAG}={stack_name}", "VpcId")
-    assert vpc is not None
+    _at_most_one(vpcs, f"VPCs tagged {STACK_TAG}={stack_name}", "VpcId")
+    vpc = vpcs[0]
     if vpc_id is not None and vpc["VpcId"] != vpc_id:
         raise StackMismatchError(f"vpc_id {vpc_id} is not the stack {stack_name}'s VPC ({vpc['VpcId']})")
     return vpc
@@ -552,7 +552,9 @@ def desired_nacl_entries(stack: Stack, admin_cidrs: Sequence[str], include_proxy
     return entries
 
 
-def _require_for_open(stack: Stack, include_proxy: bool) -> None:
+def _require_for_open(stack: Stack, include_proxy: bool) -> tuple[Instance, str]:
+    """The Owncast instance and the maintenance group id, or an error naming every
+    piece an open window needs and the stack lacks."""
     needed = {
         "internet gateway": stack.internet_gateway_id,
         "private subnet (tag privatecast:tier=private)": stack.private_subnet_cidr,
@@ -570,11 +572,13 @@ def _require_for_open(stack: Stack, include_proxy: bool) -> None:
             }
         )
     missing = [what for what, value in needed.items() if not value]
-    if missing:
+    owncast, group_id = stack.owncast, stack.maintenance_group_id
+    if missing or owncast is None or group_id is None:
         raise StackMismatchError(
             f"stack {stack.name} (VPC {stack.vpc_id}) is incomplete, cannot open a window: "
             f"missing {', '.join(missing)}"
         )
+    return owncast, group_id
 
 
 def _nacl_actions(current: Sequence[NaclEntry], desired: Sequence[NaclEntry]) -> list[Action]:
@@ -638,13 +642,11 @@ def plan_open(
     include_proxy is now false) are brought in line."""
     cidrs = validate_admin_cidrs(admin_cidrs, allow_any_source)
     stack = state.stack
-    _require_for_open(stack, include_proxy)
-    assert stack.owncast is not None and stack.maintenance_group_id is not None
-    group_id = stack.maintenance_group_id
+    owncast, group_id = _require_for_open(stack, include_proxy)
     actions: list[Action] = []
 
     # The address comes first: its opened-at tag dates the window even if a later step fails.
-    address_actions, kept = _plan_open_address(state, opened_at or utc_now_iso())
+    address_actions, kept = _plan_open_address(state, owncast, opened_at or utc_now_iso())
     actions += address_actions
 
     if not state.route_open:
@@ -665,10 +667,10 @@ def plan_open(
     desired_entries = desired_nacl_entries(stack, cidrs, include_proxy)
     actions += _nacl_actions(state.nacl_entries, desired_entries)
 
-    owncast_groups = list(stack.owncast.group_ids)
+    owncast_groups = list(owncast.group_ids)
     if group_id not in owncast_groups:
         owncast_groups.append(group_id)
-        actions.append(_set_groups_action(stack.owncast, owncast_groups, "attach", group_id, "Owncast"))
+        actions.append(_set_groups_action(owncast, owncast_groups, "attach", group_id, "Owncast"))
     proxy_groups = list(stack.proxy.group_ids) if stack.proxy else []
     if stack.proxy is not None:
         if include_proxy and group_id not in proxy_groups:
@@ -685,7 +687,7 @@ def plan_open(
             {
                 "allocation_id": "(new)",
                 "public_ip": "(new)",
-                "instance_id": stack.owncast.instance_id,
+                "instance_id": owncast.instance_id,
                 "opened_at": opened_at or "(now)",
             }
         ]
@@ -700,11 +702,11 @@ def plan_open(
     return Plan("open", tuple(actions), state.summary(), after)
 
 
-def _plan_open_address(state: WindowState, opened_at: str) -> tuple[list[Action], Address | None]:
+def _plan_open_address(
+    state: WindowState, owncast: Instance, opened_at: str
+) -> tuple[list[Action], Address | None]:
     """Keep one temporary address on Owncast (reusing one left by a half-done open),
     release any others. Returns the actions and the address kept (None: a new one)."""
-    owncast = state.stack.owncast
-    assert owncast is not None
     actions: list[Action] = []
     kept = state.owncast_address or (state.addresses[0] if state.addresses else None)
     for extra in state.addresses:
@@ -784,9 +786,8 @@ def plan_close(state: WindowState) -> Plan:
     after_groups = {}
     for role, instance in (("Owncast", stack.owncast), ("proxy", stack.proxy)):
         groups = list(instance.group_ids) if instance else []
-        if instance is not None and group_id in groups:
+        if instance is not None and group_id is not None and group_id in groups:
             groups.remove(group_id)
-            assert group_id is not None
             actions.append(_set_groups_action(instance, groups, "detach", group_id, role))
         after_groups[role] = sorted(groups)
     # The address goes last: its opened-at tag marks the window open until the end.

@@ -30,7 +30,7 @@ description:
   - The logic lives in the module_utils C(maintenance) file, shared with the housekeeping
     Lambda that closes a window left open too long.
 author:
-  - privatecast.streaming contributors
+  - privatecast.streaming contributors (@privatecast)
 notes:
   - A route to an internet gateway does nothing for an instance without a public address.
     That is why the window puts a temporary Elastic IP on the Owncast instance; without it
@@ -39,7 +39,9 @@ notes:
     window; entries there that the window does not want are removed. AWS allows 20 entries
     per direction per ACL by default, so keep O(admin_cidrs) short.
   - The maintenance security group (created by the aws_network role) must allow SSH from
-    the admin CIDRs; this module attaches it, it does not change its rules.
+    the admin CIDRs, and for the jump host SSH between its own members (ingress and egress
+    TCP 22 with the group itself as peer), since both instances carry it while the window
+    is open. This module attaches the group, it does not change its rules.
   - The Elastic IP tag C(privatecast:opened-at) (UTC, ISO 8601) records when the window
     was opened; the window's address is allocated first so that the tag exists whenever
     any piece is open.
