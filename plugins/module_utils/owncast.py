@@ -24,14 +24,9 @@ DEFAULT_ADMIN_PASSWORD = "abc123"  # noqa: S105 (Owncast's published default, re
 MASK = "********"
 
 # One variant that copies the camera's H.264/AAC: no transcoding on a small instance.
-PASSTHROUGH_VARIANT: dict[str, Any] = {
-    "name": "Source",
-    "videoPassthrough": True,
-    "audioPassthrough": True,
-    "videoBitrate": 1200,
-    "framerate": 24,
-    "cpuUsageLevel": 2,
-}
+# Bitrate and frame rate mean nothing for a passthrough variant (Owncast reports its
+# frame rate as 0), so they are not part of it.
+PASSTHROUGH_VARIANT: dict[str, Any] = {"name": "Source", "videoPassthrough": True, "audioPassthrough": True}
 
 
 class OwncastError(Exception):

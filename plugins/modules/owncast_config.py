@@ -106,9 +106,6 @@ options:
       - name: Source
         videoPassthrough: true
         audioPassthrough: true
-        videoBitrate: 1200
-        framerate: 24
-        cpuUsageLevel: 2
   video_serving_endpoint:
     description:
       - Base URL players fetch the video from, when it is not the S3 endpoint. Omit to

@@ -44,11 +44,21 @@ FRESH_CONFIG: dict[str, Any] = {
     "videoServingEndpoint": "",
 }
 
+
+def stored_variant(variant: dict[str, Any]) -> dict[str, Any]:
+    """A variant as serverconfig reports it: every field, frame rate 0 for passthrough."""
+    stored = {"videoBitrate": 0, "audioBitrate": 0, "cpuUsageLevel": 0, **variant}
+    stored["framerate"] = 0 if variant.get("videoPassthrough") else variant.get("framerate") or 24
+    return stored
+
+
 # Where each config endpoint lands in serverconfig, as Owncast's handlers store it.
 WRITERS = {
     "streamkeys": lambda c, v: c.__setitem__("streamKeys", v),
     "s3": lambda c, v: c.__setitem__("s3", {k: x for k, x in v.items() if x not in ("", None)}),
-    "video/streamoutputvariants": lambda c, v: c["videoSettings"].__setitem__("videoQualityVariants", v),
+    "video/streamoutputvariants": lambda c, v: c["videoSettings"].__setitem__(
+        "videoQualityVariants", [stored_variant(variant) for variant in v]
+    ),
     "directoryenabled": lambda c, v: c["yp"].__setitem__("enabled", v),
     "chat/disable": lambda c, v: c.__setitem__("chatDisabled", v),
     "federation/enable": lambda c, v: c["federation"].__setitem__("enabled", v),
