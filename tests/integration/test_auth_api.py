@@ -1,0 +1,339 @@
+"""aws_auth and aws_api against a moto server: two runs of tests/integration/playbooks/auth_api.yml
+(stack, aws_storage, aws_auth, aws_api, as in playbooks/provision.yml); the second changes
+nothing, every route needs the JWT authorizer, each function's role allows exactly what its
+handler uses, the zips are byte-identical, and a temporary password is shown exactly once.
+
+The moto server here is tests/support/moto_gaps.py's: moto 5.2.5 lacks GetAuthorizers and
+UpdateStage and refuses S3 notification filter rules spelled as AWS spells them."""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import io
+import json
+import os
+import re
+import subprocess
+import sys
+import zipfile
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from tests.conftest import FAKE_CREDENTIALS, REPO_ROOT
+from tests.support.moto_server import MotoServer, free_loopback_port
+from tests.support.playbook import PlaybookResult, PlaybookRunner
+
+pytestmark = pytest.mark.integration
+
+PLAYBOOK = str(REPO_ROOT / "tests" / "integration" / "playbooks" / "auth_api.yml")
+STACK = "local"
+REGION = "us-east-1"
+ACCOUNT = "123456789012"
+BUCKET_ARN = f"arn:aws:s3:::{STACK}-video-{ACCOUNT}"
+EC2 = f"arn:aws:ec2:{REGION}:{ACCOUNT}"
+FUNCTIONS = ("status", "servers", "session", "recordings", "archiver", "housekeeping")
+ROUTES = {
+    "GET /api/status": "status",
+    "POST /api/servers/start": "servers",
+    "POST /api/servers/stop": "servers",
+    "POST /api/session": "session",
+    "POST /api/signout": "session",
+    "GET /api/recordings": "recordings",
+    "DELETE /api/recordings/{id}": "recordings",
+}
+# files/lambda/README.md: the files of each zip.
+ZIP_FILES = {
+    "status": {"api_status.py", "lambda_common.py", "maintenance.py"},
+    "servers": {"api_servers.py", "lambda_common.py"},
+    "session": {"api_session.py", "lambda_common.py", "cookie_signer.py"},
+    "recordings": {"api_recordings.py", "lambda_common.py", "recordings_store.py"},
+    "archiver": {"archiver.py", "lambda_common.py", "recordings_store.py"},
+    "housekeeping": {"housekeeping.py", "lambda_common.py", "recordings_store.py", "maintenance.py"},
+}
+SHOWN_ONCE_TASK = "privatecast.streaming.aws_auth : Show the temporary passwords of new users (shown once)"
+
+STACK_TAG = {"StringEquals": {"aws:ResourceTag/privatecast:stack": STACK}}
+MAINTENANCE_DESCRIBE = [
+    "ec2:DescribeAddresses",
+    "ec2:DescribeInstances",
+    "ec2:DescribeInternetGateways",
+    "ec2:DescribeNetworkAcls",
+    "ec2:DescribeRouteTables",
+    "ec2:DescribeSecurityGroups",
+    "ec2:DescribeSubnets",
+    "ec2:DescribeVpcs",
+]
+RECORDINGS_AND_INDEX = [f"{BUCKET_ARN}/recordings/*", f"{BUCKET_ARN}/index/recordings.json"]
+
+
+def grants(
+    actions: list[str], resources: list[str], condition: dict | None = None
+) -> set[tuple[str, str, str]]:
+    return {
+        (action, resource, json.dumps(condition or {}, sort_keys=True))
+        for action in actions
+        for resource in resources
+    }
+
+
+# files/lambda/README.md, "AWS calls per function", written out: the exact grants expected.
+EXPECTED_GRANTS = {
+    "status": grants(MAINTENANCE_DESCRIBE, ["*"])
+    | grants(["s3:ListBucket"], [BUCKET_ARN], {"StringLike": {"s3:prefix": "hls/*"}}),
+    "servers": grants(["ec2:DescribeInstances"], ["*"])
+    | grants(["ec2:StartInstances", "ec2:StopInstances"], [f"{EC2}:instance/*"], STACK_TAG),
+    "session": grants(
+        ["ssm:GetParameter"],
+        [f"arn:aws:ssm:{REGION}:{ACCOUNT}:parameter/privatecast/{STACK}/cloudfront/signing-key"],
+    ),
+    "recordings": grants(["s3:ListBucket"], [BUCKET_ARN])
+    | grants(["s3:GetObject", "s3:PutObject"], [f"{BUCKET_ARN}/index/recordings.json"])
+    | grants(["s3:DeleteObject"], [f"{BUCKET_ARN}/recordings/*"]),
+    "archiver": grants(["s3:ListBucket"], [BUCKET_ARN])
+    | grants(["s3:GetObject"], [f"{BUCKET_ARN}/hls/*"])
+    | grants(["s3:GetObject", "s3:PutObject"], RECORDINGS_AND_INDEX),
+    "housekeeping": grants(MAINTENANCE_DESCRIBE, ["*"])
+    | grants(["ec2:StopInstances"], [f"{EC2}:instance/*"], STACK_TAG)
+    | grants(
+        [
+            "ec2:DeleteNetworkAclEntry",
+            "ec2:DeleteRoute",
+            "ec2:DisassociateAddress",
+            "ec2:ModifyInstanceAttribute",
+            "ec2:ReleaseAddress",
+        ],
+        [
+            f"{EC2}:{kind}/*"
+            for kind in ("elastic-ip", "instance", "network-acl", "route-table", "security-group")
+        ],
+        STACK_TAG,
+    )
+    | grants(["ec2:DisassociateAddress"], [f"{EC2}:network-interface/*"])
+    | grants(["s3:ListBucket"], [BUCKET_ARN])
+    | grants(["s3:GetObject", "s3:PutObject"], RECORDINGS_AND_INDEX),
+}
+
+
+def own_log_grants(function: str) -> set[tuple[str, str, str]]:
+    log_group = f"arn:aws:logs:{REGION}:{ACCOUNT}:log-group:/aws/lambda/{STACK}-{function}:*"
+    return grants(["logs:CreateLogStream", "logs:PutLogEvents"], [log_group])
+
+
+def as_list(value: str | list[str]) -> list[str]:
+    return [value] if isinstance(value, str) else list(value)
+
+
+def granted(policy: dict[str, Any]) -> set[tuple[str, str, str]]:
+    found = set()
+    for statement in policy["Statement"]:
+        assert statement["Effect"] == "Allow"
+        assert "NotAction" not in statement and "NotResource" not in statement
+        found |= grants(
+            as_list(statement["Action"]), as_list(statement["Resource"]), statement.get("Condition")
+        )
+    return found
+
+
+@dataclass
+class Runs:
+    first: PlaybookResult
+    second: PlaybookResult
+    zips_first: dict[str, bytes]
+    zips_second: dict[str, bytes]
+    server: MotoServer
+
+    def client(self, service: str):
+        return self.server.client(service, REGION)
+
+
+def start_patched_moto() -> MotoServer:
+    port = free_loopback_port()
+    env = {**os.environ, **FAKE_CREDENTIALS, "MOTO_COGNITO_IDP_USER_POOL_ENABLE_TOTP": "true"}
+    process = subprocess.Popen(
+        [sys.executable, "-m", "tests.support.moto_gaps", "-H", "127.0.0.1", "-p", str(port)],
+        cwd=REPO_ROOT,
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    server = MotoServer(url=f"http://127.0.0.1:{port}", process=process)
+    server.wait_ready(30)
+    return server
+
+
+def read_zips(build_dir: Path) -> dict[str, bytes]:
+    return {function: (build_dir / f"{function}.zip").read_bytes() for function in FUNCTIONS}
+
+
+@pytest.fixture(scope="module")
+def runs(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Runs]:
+    os.environ.update(FAKE_CREDENTIALS)
+    server = start_patched_moto()
+    try:
+        state = tmp_path_factory.mktemp("state")
+        runner = PlaybookRunner(repo_root=REPO_ROOT, endpoint_url=server.url, state_dir=state)
+        first = runner.run(PLAYBOOK)
+        assert first.returncode == 0, first.stderr[-3000:] + json.dumps(first.output)[-3000:]
+        zips_first = read_zips(state / "lambda")
+        second = runner.run(PLAYBOOK)
+        assert second.returncode == 0, second.stderr[-3000:]
+        yield Runs(first, second, zips_first, read_zips(state / "lambda"), server)
+    finally:
+        server.stop()
+
+
+def test_second_run_changes_nothing(runs: Runs):
+    assert runs.first.changed() > 0
+    assert runs.second.changed() == 0, runs.second.changed_tasks()
+
+
+def test_every_route_requires_the_cognito_jwt_authorizer(runs: Runs):
+    apigw = runs.client("apigatewayv2")
+    (api,) = [item for item in apigw.get_apis()["Items"] if item["Name"] == f"{STACK}-api"]
+    pool_id = next(
+        pool["Id"] for pool in runs.client("cognito-idp").list_user_pools(MaxResults=60)["UserPools"]
+    )
+    (client,) = runs.client("cognito-idp").list_user_pool_clients(UserPoolId=pool_id, MaxResults=60)[
+        "UserPoolClients"
+    ]
+    integrations = {
+        item["IntegrationId"]: item for item in apigw.get_integrations(ApiId=api["ApiId"])["Items"]
+    }
+
+    routes = apigw.get_routes(ApiId=api["ApiId"])["Items"]
+
+    assert {route["RouteKey"] for route in routes} == set(ROUTES)
+    for route in routes:
+        assert route["AuthorizationType"] == "JWT", route["RouteKey"]
+        authorizer = apigw.get_authorizer(ApiId=api["ApiId"], AuthorizerId=route["AuthorizerId"])
+        assert authorizer["AuthorizerType"] == "JWT"
+        assert authorizer["JwtConfiguration"] == {
+            "Issuer": f"https://cognito-idp.{REGION}.amazonaws.com/{pool_id}",
+            "Audience": [client["ClientId"]],
+        }
+        integration = integrations[route["Target"].removeprefix("integrations/")]
+        assert integration["IntegrationType"] == "AWS_PROXY"
+        assert integration["PayloadFormatVersion"] == "2.0"
+        expected_function = f"arn:aws:lambda:{REGION}:{ACCOUNT}:function:{STACK}-{ROUTES[route['RouteKey']]}"
+        assert integration["IntegrationUri"] == expected_function
+    stage = apigw.get_stage(ApiId=api["ApiId"], StageName="$default")
+    assert stage["AutoDeploy"] is True
+    assert stage["DefaultRouteSettings"]["ThrottlingRateLimit"] == 10
+    assert stage["DefaultRouteSettings"]["ThrottlingBurstLimit"] == 20
+
+
+def test_api_gateway_may_invoke_each_function_only_for_its_routes(runs: Runs):
+    api_id = next(item["ApiId"] for item in runs.client("apigatewayv2").get_apis()["Items"])
+    prefix = f"arn:aws:execute-api:{REGION}:{ACCOUNT}:{api_id}/*"
+    for function in ("status", "servers", "session", "recordings"):
+        policy = json.loads(runs.client("lambda").get_policy(FunctionName=f"{STACK}-{function}")["Policy"])
+        source_arns = {
+            statement["Condition"]["ArnLike"]["AWS:SourceArn"]
+            for statement in policy["Statement"]
+            if statement["Principal"] == {"Service": "apigateway.amazonaws.com"}
+        }
+        expected = {
+            f"{prefix}/{key.split()[0]}{re.sub(r'{[^}]+}', '*', key.split()[1])}"
+            for key, target in ROUTES.items()
+            if target == function
+        }
+        assert source_arns == expected
+
+
+def test_each_function_role_allows_only_what_it_uses(runs: Runs):
+    iam = runs.client("iam")
+    for function in FUNCTIONS:
+        configuration = runs.client("lambda").get_function_configuration(FunctionName=f"{STACK}-{function}")
+        role_name = configuration["Role"].rsplit("/", 1)[1]
+        assert role_name == f"{STACK}-lambda-{function}"
+        assert iam.list_attached_role_policies(RoleName=role_name)["AttachedPolicies"] == []
+        (policy_name,) = iam.list_role_policies(RoleName=role_name)["PolicyNames"]
+        document = iam.get_role_policy(RoleName=role_name, PolicyName=policy_name)["PolicyDocument"]
+        policy = json.loads(document) if isinstance(document, str) else document
+
+        assert granted(policy) == EXPECTED_GRANTS[function] | own_log_grants(function), function
+        trust = iam.get_role(RoleName=role_name)["Role"]["AssumeRolePolicyDocument"]
+        assert [statement["Principal"] for statement in trust["Statement"]] == [
+            {"Service": "lambda.amazonaws.com"}
+        ]
+
+
+def test_functions_run_python_312_on_arm_with_their_settings(runs: Runs):
+    for function in FUNCTIONS:
+        configuration = runs.client("lambda").get_function_configuration(FunctionName=f"{STACK}-{function}")
+        assert configuration["Runtime"] == "python3.12"
+        assert configuration["Architectures"] == ["arm64"]
+        environment = configuration["Environment"]["Variables"]
+        assert environment["PRIVATECAST_STACK"] == STACK
+        assert environment["PRIVATECAST_AWS_ENDPOINT_URL"] == runs.server.url
+    session = runs.client("lambda").get_function_configuration(FunctionName=f"{STACK}-session")
+    assert session["Environment"]["Variables"]["PRIVATECAST_SIGNING_KEY_PARAMETER"] == (
+        f"/privatecast/{STACK}/cloudfront/signing-key"
+    )
+
+
+def test_zips_are_byte_identical_across_runs_and_deployed_as_built(runs: Runs):
+    assert runs.zips_first == runs.zips_second
+    for function, content in runs.zips_first.items():
+        with zipfile.ZipFile(io.BytesIO(content)) as archive:
+            assert set(archive.namelist()) == ZIP_FILES[function]
+            assert {info.date_time for info in archive.infolist()} == {(1980, 1, 1, 0, 0, 0)}
+        deployed = runs.client("lambda").get_function_configuration(FunctionName=f"{STACK}-{function}")
+        assert deployed["CodeSha256"] == base64.b64encode(hashlib.sha256(content).digest()).decode()
+
+
+def test_archiver_gets_new_hls_objects_and_housekeeping_runs_on_schedule(runs: Runs):
+    notification = runs.client("s3").get_bucket_notification_configuration(Bucket=f"{STACK}-video-{ACCOUNT}")
+    (config,) = notification["LambdaFunctionConfigurations"]
+    assert config["LambdaFunctionArn"] == f"arn:aws:lambda:{REGION}:{ACCOUNT}:function:{STACK}-archiver"
+    assert config["Events"] == ["s3:ObjectCreated:*"]
+    assert {"Name": "Prefix", "Value": "hls/"} in config["Filter"]["Key"]["FilterRules"]
+    archiver_policy = json.loads(runs.client("lambda").get_policy(FunctionName=f"{STACK}-archiver")["Policy"])
+    (s3_statement,) = [
+        item for item in archiver_policy["Statement"] if item["Principal"] == {"Service": "s3.amazonaws.com"}
+    ]
+    assert s3_statement["Condition"]["ArnLike"]["AWS:SourceArn"] == BUCKET_ARN
+    assert s3_statement["Condition"]["StringEquals"]["AWS:SourceAccount"] == ACCOUNT
+
+    events = runs.client("events")
+    rule = events.describe_rule(Name=f"{STACK}-housekeeping")
+    assert rule["ScheduleExpression"] == "rate(5 minutes)"
+    (target,) = events.list_targets_by_rule(Rule=f"{STACK}-housekeeping")["Targets"]
+    assert target["Arn"] == f"arn:aws:lambda:{REGION}:{ACCOUNT}:function:{STACK}-housekeeping"
+    housekeeping_policy = json.loads(
+        runs.client("lambda").get_policy(FunctionName=f"{STACK}-housekeeping")["Policy"]
+    )
+    (event_statement,) = housekeeping_policy["Statement"]
+    assert event_statement["Principal"] == {"Service": "events.amazonaws.com"}
+    assert event_statement["Condition"]["ArnLike"]["AWS:SourceArn"] == rule["Arn"]
+
+
+def shown_passwords(result: PlaybookResult) -> dict[str, str]:
+    (shown,) = result.task_results(SHOWN_ONCE_TASK)
+    pairs = [line.split("  ", 1) for line in shown["msg"] if not line.startswith("!!!")]
+    return dict(pairs)
+
+
+def test_temporary_password_is_shown_once_and_never_again(runs: Runs):
+    passwords = shown_passwords(runs.first)
+
+    assert set(passwords) == {"admin@example.com", "viewer@example.com"}
+    first_output = json.dumps(runs.first.output) + runs.first.stderr
+    second_output = json.dumps(runs.second.output) + runs.second.stderr
+    for password in passwords.values():
+        assert len(password) >= 20
+        assert first_output.count(json.dumps(password)[1:-1]) == 1
+        assert json.dumps(password)[1:-1] not in second_output
+    (skipped,) = runs.second.task_results(SHOWN_ONCE_TASK)
+    assert skipped.get("skipped") is True
+    users = runs.client("cognito-idp")
+    pool_id = next(pool["Id"] for pool in users.list_user_pools(MaxResults=60)["UserPools"])
+    for email in passwords:
+        assert (
+            users.admin_get_user(UserPoolId=pool_id, Username=email)["UserStatus"] == "FORCE_CHANGE_PASSWORD"
+        )
