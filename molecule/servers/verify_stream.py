@@ -1,4 +1,3 @@
-#!/usr/bin/env python3
 """The camera's path end to end, from the controller, on loopback only.
 
 ffmpeg pushes a test pattern with sound through HAProxy into Owncast; the HLS playlist
@@ -56,7 +55,7 @@ def hls_objects(s3, bucket: str) -> dict[str, str]:
 def settled_objects(s3, bucket: str) -> dict[str, str]:
     """The listing once Owncast has stopped writing (two equal listings 5 s apart)."""
     previous = hls_objects(s3, bucket)
-    for _ in range(12):
+    for _attempt in range(12):
         time.sleep(5)
         current = hls_objects(s3, bucket)
         if current == previous:

@@ -27,11 +27,14 @@ copy_host_apt_configuration() {
   local rootfs=$1 file
   rm -f "$rootfs/etc/apt/sources.list"
   for file in /etc/apt/sources.list /etc/apt/sources.list.d/*.sources /etc/apt/sources.list.d/*.list; do
-    [ -f "$file" ] && grep -q 'debian' "$file" || continue
-    cp "$file" "$rootfs$file"
+    if [ -f "$file" ] && grep -q 'debian' "$file"; then
+      cp "$file" "$rootfs$file"
+    fi
   done
   for file in /etc/apt/apt.conf.d/*; do
-    grep -qE '^[[:space:]]*Acquire::' "$file" 2>/dev/null && cp "$file" "$rootfs/etc/apt/apt.conf.d/"
+    if grep -qE '^[[:space:]]*Acquire::' "$file" 2>/dev/null; then
+      cp "$file" "$rootfs/etc/apt/apt.conf.d/"
+    fi
   done
   if compgen -G '/usr/local/share/ca-certificates/*.crt' >/dev/null; then
     cp /usr/local/share/ca-certificates/*.crt "$rootfs/usr/local/share/ca-certificates/"
