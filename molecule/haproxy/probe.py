@@ -42,35 +42,45 @@ def unverified_tls() -> ssl.SSLContext:
     return context
 
 
-def echo_round_trip(source: str, port: int, tls: bool = False) -> bytes:
-    """Sends random bytes through HAProxy and returns what came back (b"" if refused)."""
+def echo_round_trip(source: str, port: int, tls: bool = False) -> str:
+    """Sends random bytes through HAProxy to the echo upstream: "echoed" when exactly
+    they come back, "refused" when HAProxy closes or resets the connection first,
+    "mismatch" when something else comes back."""
     payload = os.urandom(64 * 1024)
-    raw = socket.create_connection((HOST, port), timeout=5, source_address=(source, 0))
+    received = b""
     try:
-        conn = unverified_tls().wrap_socket(raw) if tls else raw
-        conn.sendall(payload)
-        received = b""
-        while len(received) < len(payload):
-            chunk = conn.recv(65536)
-            if not chunk:
-                break
-            received += chunk
-        return received if received == payload else b"mismatch:" + received[:16]
-    except (ConnectionResetError, BrokenPipeError, ssl.SSLError):
-        return b""
-    finally:
-        raw.close()
+        with socket.create_connection((HOST, port), timeout=5, source_address=(source, 0)) as raw:
+            conn = unverified_tls().wrap_socket(raw) if tls else raw
+            conn.sendall(payload)
+            while len(received) < len(payload):
+                chunk = conn.recv(65536)
+                if not chunk:
+                    break
+                received += chunk
+    except (ConnectionResetError, ConnectionRefusedError, BrokenPipeError, ssl.SSLError):
+        return "refused"
+    if received == payload:
+        return "echoed"
+    return "refused" if not received else "mismatch"
 
 
 def check_rtmp() -> None:
-    check(echo_round_trip(ADMIN_SOURCE, RTMP_PORT) != b"", "RTMP passes 64 KiB to the upstream and back")
-    check(echo_round_trip(ADMIN_SOURCE, RTMPS_PORT, tls=True) != b"", "RTMPS ends TLS, passes plain bytes")
+    check(echo_round_trip(ADMIN_SOURCE, RTMP_PORT) == "echoed", "RTMP passes 64 KiB to the upstream and back")
+    check(
+        echo_round_trip(ADMIN_SOURCE, RTMPS_PORT, tls=True) == "echoed", "RTMPS ends TLS, passes plain bytes"
+    )
     outside = echo_round_trip(CAMERA_OUTSIDE_ALLOWLIST, RTMP_PORT)
-    check(outside == b"", "RTMP refuses a source outside the camera CIDRs")
-    results = [echo_round_trip(RATE_SOURCE, RTMP_PORT) != b"" for _attempt in range(RATE_LIMIT + 1)]
-    check(all(results[:RATE_LIMIT]), f"the first {RATE_LIMIT} RTMP connections of one source pass")
-    check(not results[RATE_LIMIT], f"connection {RATE_LIMIT + 1} within the rate period is refused")
-    check(echo_round_trip(ADMIN_SOURCE, RTMP_PORT) != b"", "other sources are not affected by the rate limit")
+    check(outside == "refused", f"RTMP refuses a source outside the camera CIDRs ({outside})")
+    outcomes = [echo_round_trip(RATE_SOURCE, RTMP_PORT) for _attempt in range(RATE_LIMIT + 1)]
+    check(
+        outcomes[:RATE_LIMIT] == ["echoed"] * RATE_LIMIT,
+        f"the first {RATE_LIMIT} RTMP connections of one source pass",
+    )
+    check(outcomes[RATE_LIMIT] == "refused", f"connection {RATE_LIMIT + 1} within the rate period is refused")
+    check(
+        echo_round_trip(ADMIN_SOURCE, RTMP_PORT) == "echoed",
+        "other sources are not affected by the rate limit",
+    )
 
 
 def tls_handshake(version: ssl.TLSVersion) -> str:
@@ -118,6 +128,7 @@ def check_https() -> None:
         "/_next/static/x.js",
         "/logo",
         "/api/socialplatforms",
+        "/img/platformlogos/github.svg",
     ):
         status, body, hsts = get(path, ADMIN_SOURCE)
         check(status == 200 and body == f"stand-in {path}\n", f"{path} reaches Owncast from an admin source")
