@@ -17,8 +17,8 @@ COLLECTIONS_DIR = REPO_ROOT / ".ansible" / "collections"
 if str(COLLECTIONS_DIR) not in sys.path:
     sys.path.insert(0, str(COLLECTIONS_DIR))
 
-from tests.support.moto_server import MotoServer  # noqa: E402
-from tests.support.playbook import PlaybookRunner  # noqa: E402
+from tests.support.moto_server import MotoServer
+from tests.support.playbook import PlaybookRunner
 
 FAKE_CREDENTIALS = {
     "AWS_ACCESS_KEY_ID": "testing",

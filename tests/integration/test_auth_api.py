@@ -14,8 +14,6 @@ import io
 import json
 import os
 import re
-import subprocess
-import sys
 import zipfile
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -25,7 +23,7 @@ from typing import Any
 import pytest
 
 from tests.conftest import FAKE_CREDENTIALS, REPO_ROOT
-from tests.support.moto_server import MotoServer, free_loopback_port
+from tests.support.moto_server import MotoServer
 from tests.support.playbook import PlaybookResult, PlaybookRunner
 
 pytestmark = pytest.mark.integration
@@ -151,21 +149,6 @@ class Runs:
         return self.server.client(service, REGION)
 
 
-def start_patched_moto() -> MotoServer:
-    port = free_loopback_port()
-    env = {**os.environ, **FAKE_CREDENTIALS, "MOTO_COGNITO_IDP_USER_POOL_ENABLE_TOTP": "true"}
-    process = subprocess.Popen(
-        [sys.executable, "-m", "tests.support.moto_gaps", "-H", "127.0.0.1", "-p", str(port)],
-        cwd=REPO_ROOT,
-        env=env,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    server = MotoServer(url=f"http://127.0.0.1:{port}", process=process)
-    server.wait_ready(30)
-    return server
-
-
 def read_zips(build_dir: Path) -> dict[str, bytes]:
     return {function: (build_dir / f"{function}.zip").read_bytes() for function in FUNCTIONS}
 
@@ -173,7 +156,7 @@ def read_zips(build_dir: Path) -> dict[str, bytes]:
 @pytest.fixture(scope="module")
 def runs(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Runs]:
     os.environ.update(FAKE_CREDENTIALS)
-    server = start_patched_moto()
+    server = MotoServer.start(env={**os.environ, **FAKE_CREDENTIALS})
     try:
         state = tmp_path_factory.mktemp("state")
         runner = PlaybookRunner(repo_root=REPO_ROOT, endpoint_url=server.url, state_dir=state)

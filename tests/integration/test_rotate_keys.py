@@ -4,25 +4,20 @@ The key group is created by rotate_keys.yml itself on a fresh stack (rotate on a
 without a key group makes its first key): that runs the product playbook with its own
 names for the group and the SSM parameter, and costs no extra playbook of the test's.
 
-moto gap worked around here: moto 5.2.5 has no UpdateKeyGroup / DeleteKeyGroup, so this
-test runs its own moto server with tests.support.moto_cloudfront's additions instead of
-the shared `moto` fixture's plain server.
+moto gap worked around here: moto 5.2.5 has no UpdateKeyGroup / DeleteKeyGroup; the
+shared `moto` fixture's server has them from tests/support/moto_gaps.py.
 """
 
 from __future__ import annotations
 
 import json
-import os
-import subprocess
-import sys
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 from ansible_collections.privatecast.streaming.plugins.module_utils import cookie_signer as cs
 
-from tests.conftest import FAKE_CREDENTIALS, REPO_ROOT
-from tests.support.moto_server import MotoServer, free_loopback_port
+from tests.conftest import REPO_ROOT
+from tests.support.moto_server import MotoServer
 from tests.support.playbook import PlaybookRunner
 
 pytestmark = pytest.mark.integration
@@ -33,26 +28,6 @@ PARAMETER = f"/privatecast/{STACK}/cloudfront/signing-key"
 ROTATE_TASK = "Rotate the signing key (with revoke, drop every older key)"
 SHOW_TASK = "Show the new signing key id"
 HOST = "https://d111111abcdef8.cloudfront.net"
-
-
-@pytest.fixture
-def key_group_moto() -> Iterator[MotoServer]:
-    """A moto server with UpdateKeyGroup and DeleteKeyGroup (see the module docstring)."""
-    port = free_loopback_port()
-    env = {**os.environ, **FAKE_CREDENTIALS, "PYTHONPATH": str(REPO_ROOT)}
-    process = subprocess.Popen(
-        [sys.executable, "-m", "tests.support.moto_cloudfront", "-H", "127.0.0.1", "-p", str(port)],
-        cwd=REPO_ROOT,
-        env=env,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    server = MotoServer(url=f"http://127.0.0.1:{port}", process=process)
-    try:
-        server.wait_ready(30)
-        yield server
-    finally:
-        server.stop()
 
 
 def group_keys(server: MotoServer) -> dict[str, str]:
@@ -94,17 +69,17 @@ def rotate(runner: PlaybookRunner, **extra_vars: object) -> dict:
     return module_result
 
 
-def test_rotate_then_revoke_leaves_only_the_new_key(key_group_moto: MotoServer, tmp_path: Path) -> None:
-    runner = PlaybookRunner(repo_root=REPO_ROOT, endpoint_url=key_group_moto.url, state_dir=tmp_path)
+def test_rotate_then_revoke_leaves_only_the_new_key(moto: MotoServer, tmp_path: Path) -> None:
+    runner = PlaybookRunner(repo_root=REPO_ROOT, endpoint_url=moto.url, state_dir=tmp_path)
 
     first = rotate(runner)
-    first_key = stored_key(key_group_moto)
-    assert list(group_keys(key_group_moto)) == [first_key["key_id"]] == [first["current_key_id"]]
+    first_key = stored_key(moto)
+    assert list(group_keys(moto)) == [first_key["key_id"]] == [first["current_key_id"]]
     cookies_before_rotation = cookies_signed_with(first_key)
 
     second = rotate(runner)
-    second_key = stored_key(key_group_moto)
-    trusted = group_keys(key_group_moto)
+    second_key = stored_key(moto)
+    trusted = group_keys(moto)
     assert list(trusted) == [first_key["key_id"], second_key["key_id"]] == second["key_ids"]
     assert second_key["key_id"] == second["current_key_id"] != first_key["key_id"]
     assert verdict(cookies_before_rotation, trusted).allowed, "the grace period must keep old cookies working"
@@ -112,11 +87,11 @@ def test_rotate_then_revoke_leaves_only_the_new_key(key_group_moto: MotoServer, 
     assert verdict(cookies_before_revoke, trusted).allowed
 
     revoked = rotate(runner, revoke=True)
-    new_key = stored_key(key_group_moto)
-    trusted = group_keys(key_group_moto)
+    new_key = stored_key(moto)
+    trusted = group_keys(moto)
     assert list(trusted) == [new_key["key_id"]] == [revoked["current_key_id"]]
     assert sorted(revoked["removed_key_ids"]) == sorted([first_key["key_id"], second_key["key_id"]])
-    remaining = key_group_moto.client("cloudfront").list_public_keys()["PublicKeyList"].get("Items") or []
+    remaining = moto.client("cloudfront").list_public_keys()["PublicKeyList"].get("Items") or []
     assert [key["Id"] for key in remaining] == [new_key["key_id"]]
     for cookies in (cookies_before_rotation, cookies_before_revoke):
         assert verdict(cookies, trusted).reason == cs.REASON_UNKNOWN_KEY

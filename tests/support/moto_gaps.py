@@ -2,13 +2,17 @@
 Tests only: product code makes the real AWS calls and never works around moto.
 
 - API Gateway v2: GetAuthorizers and UpdateStage are not implemented.
+- CloudFront: UpdateKeyGroup and DeleteKeyGroup are not implemented (CreateKeyGroup,
+  GetKeyGroup and ListKeyGroups are).
 - S3 PutBucketNotificationConfiguration: moto accepts only lower-case filter rule names
   (``prefix``/``suffix``) with non-empty values; AWS takes ``Prefix``/``Suffix`` (what
   community.aws.s3_bucket_notification sends, an unused suffix as an empty value) and
   returns them as ``Prefix``/``Suffix``.
 
 ``apply()`` patches moto in this process (``mock_aws`` unit tests);
-``python -m tests.support.moto_gaps -H 127.0.0.1 -p PORT`` runs a patched moto server.
+``python -m tests.support.moto_gaps -H 127.0.0.1 -p PORT`` runs a patched moto server;
+every moto server of the tests, the molecule scenarios and the local stack is this one.
+Remove each piece once moto implements it.
 """
 
 from __future__ import annotations
@@ -20,6 +24,9 @@ from typing import Any
 from urllib.parse import unquote
 
 from moto.apigatewayv2 import responses as apigw_responses
+from moto.cloudfront.responses import CloudFrontResponse
+from moto.core.responses import ActionResult, EmptyResult
+from moto.moto_api._internal import mock_random
 from moto.s3 import responses as s3_responses
 from moto.server import main as moto_server_main
 
@@ -39,6 +46,19 @@ def update_stage(self: apigw_responses.ApiGatewayV2Response) -> tuple[int, dict,
     stage.default_route_settings = {**stage.default_route_settings, **body.get("defaultRouteSettings", {})}
     stage.auto_deploy = body.get("autoDeploy", stage.auto_deploy)
     return 200, {}, json.dumps(stage.to_json())
+
+
+def update_key_group(self: CloudFrontResponse) -> ActionResult:
+    group = self.backend.get_key_group(self._get_param("Id"))
+    group.name = self._get_param("KeyGroupConfig.Name")
+    group.items = self._get_param("KeyGroupConfig.Items", [])
+    group.etag = mock_random.get_random_hex(14).upper()
+    return ActionResult({"KeyGroup": group, "ETag": group.etag})
+
+
+def delete_key_group(self: CloudFrontResponse) -> EmptyResult:
+    self.backend.key_groups.pop(self._get_param("Id"))
+    return EmptyResult()
 
 
 def _restore_rules(config: Any) -> None:
@@ -72,6 +92,8 @@ def _wrap_notification_parser(original):
 def apply() -> None:
     apigw_responses.ApiGatewayV2Response.get_authorizers = get_authorizers
     apigw_responses.ApiGatewayV2Response.update_stage = update_stage
+    CloudFrontResponse.update_key_group = update_key_group
+    CloudFrontResponse.delete_key_group = delete_key_group
     parser = s3_responses.S3Response._notification_config_from_body
     if not getattr(parser, "patched_by_privatecast", False):
         s3_responses.S3Response._notification_config_from_body = _wrap_notification_parser(parser)

@@ -1,7 +1,7 @@
 """cloudfront_key_group run in-process against moto (mock_aws).
 
 moto gap worked around here: moto 5.2.5 has no UpdateKeyGroup / DeleteKeyGroup;
-tests.support.moto_cloudfront adds them to moto for the tests.
+tests.support.moto_gaps adds them to moto for the tests.
 """
 
 from __future__ import annotations
@@ -20,7 +20,7 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 from moto import mock_aws
 
-from tests.support import moto_cloudfront
+from tests.support import moto_gaps
 
 NAME = "unit-signers"
 PARAMETER = "/privatecast/unit/cloudfront/signing-key"
@@ -30,7 +30,7 @@ GRACE = 86400
 
 @pytest.fixture(autouse=True)
 def aws() -> Iterator[None]:
-    moto_cloudfront.install()
+    moto_gaps.apply()
     with mock_aws():
         yield
 
