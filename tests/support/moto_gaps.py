@@ -4,6 +4,8 @@ Tests only: product code makes the real AWS calls and never works around moto.
 - API Gateway v2: GetAuthorizers and UpdateStage are not implemented.
 - CloudFront: UpdateKeyGroup and DeleteKeyGroup are not implemented (CreateKeyGroup,
   GetKeyGroup and ListKeyGroups are).
+- CloudFront distribution origins: moto drops ``OriginAccessControlId`` and
+  ``S3OriginConfig`` of an S3 origin when it stores a distribution; AWS returns both.
 - S3 PutBucketNotificationConfiguration: moto accepts only lower-case filter rule names
   (``prefix``/``suffix``) with non-empty values; AWS takes ``Prefix``/``Suffix`` (what
   community.aws.s3_bucket_notification sends, an unused suffix as an empty value) and
@@ -24,6 +26,7 @@ from typing import Any
 from urllib.parse import unquote
 
 from moto.apigatewayv2 import responses as apigw_responses
+from moto.cloudfront import models as cloudfront_models
 from moto.cloudfront.responses import CloudFrontResponse
 from moto.core.responses import ActionResult, EmptyResult
 from moto.moto_api._internal import mock_random
@@ -61,6 +64,17 @@ def delete_key_group(self: CloudFrontResponse) -> EmptyResult:
     return EmptyResult()
 
 
+def _wrap_origin_init(original):
+    def origin_init(self: cloudfront_models.Origin, origin: dict[str, Any]) -> None:
+        original(self, origin)
+        self.origin_access_control_id = origin.get("OriginAccessControlId", "")
+        if "S3OriginConfig" in origin:
+            self.s3_origin_config = origin["S3OriginConfig"]
+
+    origin_init.patched_by_privatecast = True
+    return origin_init
+
+
 def _restore_rules(config: Any) -> None:
     """Rule names back to AWS's spelling, empty values back to empty."""
     if isinstance(config, dict):
@@ -89,14 +103,20 @@ def _wrap_notification_parser(original):
     return parse_notification_config
 
 
+def _patch_once(owner: type, name: str, wrap) -> None:
+    """Wraps owner.name once, however often apply() runs."""
+    original = getattr(owner, name)
+    if not getattr(original, "patched_by_privatecast", False):
+        setattr(owner, name, wrap(original))
+
+
 def apply() -> None:
     apigw_responses.ApiGatewayV2Response.get_authorizers = get_authorizers
     apigw_responses.ApiGatewayV2Response.update_stage = update_stage
     CloudFrontResponse.update_key_group = update_key_group
     CloudFrontResponse.delete_key_group = delete_key_group
-    parser = s3_responses.S3Response._notification_config_from_body
-    if not getattr(parser, "patched_by_privatecast", False):
-        s3_responses.S3Response._notification_config_from_body = _wrap_notification_parser(parser)
+    _patch_once(cloudfront_models.Origin, "__init__", _wrap_origin_init)
+    _patch_once(s3_responses.S3Response, "_notification_config_from_body", _wrap_notification_parser)
 
 
 def main() -> None:

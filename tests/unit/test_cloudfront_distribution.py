@@ -2,8 +2,8 @@
 
 moto gap worked around here (DISTRIBUTION ORIGINS): moto 5.2.5 drops `OriginAccessControlId`
 and `S3OriginConfig` from an S3 origin when it stores a distribution; real CloudFront keeps
-and returns both. The `origins_kept` fixture makes moto's Origin keep them, so these tests
-see what real CloudFront returns and can check the module's idempotence.
+and returns both. tests.support.moto_gaps.apply() makes moto keep them, so these tests see
+what real CloudFront returns and can check the module's idempotence.
 """
 
 from __future__ import annotations
@@ -17,7 +17,8 @@ import pytest
 from ansible.module_utils.testing import patch_module_args
 from ansible_collections.privatecast.streaming.plugins.modules import cloudfront_distribution
 from moto import mock_aws
-from moto.cloudfront import models as cloudfront_models
+
+from tests.support import moto_gaps
 
 COMMENT = "privatecast unit"
 ARGS = {
@@ -30,22 +31,9 @@ ARGS = {
 }
 
 
-@pytest.fixture
-def origins_kept(monkeypatch: pytest.MonkeyPatch) -> None:
-    """moto gap DISTRIBUTION ORIGINS: keep the two fields moto drops from S3 origins."""
-    original_init = cloudfront_models.Origin.__init__
-
-    def init(self: Any, origin: dict[str, Any]) -> None:
-        original_init(self, origin)
-        self.origin_access_control_id = origin.get("OriginAccessControlId", "")
-        if "S3OriginConfig" in origin:
-            self.s3_origin_config = origin["S3OriginConfig"]
-
-    monkeypatch.setattr(cloudfront_models.Origin, "__init__", init)
-
-
 @pytest.fixture(autouse=True)
-def aws(origins_kept: None) -> Iterator[None]:
+def aws() -> Iterator[None]:
+    moto_gaps.apply()
     with mock_aws():
         yield
 
