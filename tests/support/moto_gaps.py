@@ -6,6 +6,11 @@ Tests only: product code makes the real AWS calls and never works around moto.
   GetKeyGroup and ListKeyGroups are).
 - CloudFront distribution origins: moto drops ``OriginAccessControlId`` and
   ``S3OriginConfig`` of an S3 origin when it stores a distribution; AWS returns both.
+- EC2 security group rules to a prefix list: moto forgets their ``Description`` (on
+  authorize and on UpdateSecurityGroupRuleDescriptions*), and those two update calls
+  answer without ``Return``; AWS keeps the description and returns ``Return: true``.
+- EC2 tags of an Elastic IP: DescribeTags files them under resource type
+  ``vpc-elastic-ip``; AWS says ``elastic-ip`` (the type a ``resource-type`` filter takes).
 - S3 PutBucketNotificationConfiguration: moto accepts only lower-case filter rule names
   (``prefix``/``suffix``) with non-empty values; AWS takes ``Prefix``/``Suffix`` (what
   community.aws.s3_bucket_notification sends, an unused suffix as an empty value) and
@@ -19,6 +24,7 @@ Remove each piece once moto implements it.
 
 from __future__ import annotations
 
+import inspect
 import json
 import re
 import sys
@@ -29,6 +35,9 @@ from moto.apigatewayv2 import responses as apigw_responses
 from moto.cloudfront import models as cloudfront_models
 from moto.cloudfront.responses import CloudFrontResponse
 from moto.core.responses import ActionResult, EmptyResult
+from moto.ec2.models import security_groups as ec2_security_groups
+from moto.ec2.models import tags as ec2_tags
+from moto.ec2.responses.security_groups import SecurityGroups as SecurityGroupsResponse
 from moto.moto_api._internal import mock_random
 from moto.s3 import responses as s3_responses
 from moto.server import main as moto_server_main
@@ -75,6 +84,67 @@ def _wrap_origin_init(original):
     return origin_init
 
 
+def _wrap_rule_init(original):
+    signature = inspect.signature(original)
+
+    def rule_init(self: ec2_security_groups.SecurityGroupRule, *args: Any, **kwargs: Any) -> None:
+        original(self, *args, **kwargs)
+        prefix_list = signature.bind(self, *args, **kwargs).arguments.get("prefix_list_id")
+        self.prefix_list_description = (prefix_list or {}).get("Description")
+
+    rule_init.patched_by_privatecast = True
+    return rule_init
+
+
+def _rule_description(self: ec2_security_groups.SecurityGroupRule) -> str | None:
+    return self.ip_range.get("Description") or getattr(self, "prefix_list_description", None)
+
+
+def _wrap_flattened_rules(original):
+    """DescribeSecurityGroups: each prefix list of a grouped rule with its description."""
+
+    def flattened_rules(self: ec2_security_groups.SecurityGroup, rules: list) -> list:
+        views = original(self, rules)
+        descriptions = {
+            (
+                rule.from_port,
+                rule.to_port,
+                rule.ip_protocol,
+                rule.prefix_list_id,
+            ): rule.prefix_list_description
+            for rule in rules
+            if rule.prefix_list_id and getattr(rule, "prefix_list_description", None) is not None
+        }
+        for view in views:
+            for entry in view.prefix_list_ids:
+                key = (view.from_port, view.to_port, view.ip_protocol, entry["PrefixListId"])
+                if key in descriptions:
+                    entry["Description"] = descriptions[key]
+        return views
+
+    flattened_rules.patched_by_privatecast = True
+    return flattened_rules
+
+
+def _wrap_update_description(original):
+    def update_description(self: Any, wanted: ec2_security_groups.SecurityGroupRule, rule: Any) -> None:
+        original(self, wanted, rule)
+        if wanted.prefix_list_id and wanted.prefix_list_id == rule.prefix_list_id:
+            rule.prefix_list_description = wanted.prefix_list_description
+
+    update_description.patched_by_privatecast = True
+    return update_description
+
+
+def _wrap_returning_true(original):
+    def returning_true(self: SecurityGroupsResponse) -> ActionResult:
+        original(self)
+        return ActionResult({"Return": True})
+
+    returning_true.patched_by_privatecast = True
+    return returning_true
+
+
 def _restore_rules(config: Any) -> None:
     """Rule names back to AWS's spelling, empty values back to empty."""
     if isinstance(config, dict):
@@ -116,6 +186,17 @@ def apply() -> None:
     CloudFrontResponse.update_key_group = update_key_group
     CloudFrontResponse.delete_key_group = delete_key_group
     _patch_once(cloudfront_models.Origin, "__init__", _wrap_origin_init)
+    _patch_once(ec2_security_groups.SecurityGroupRule, "__init__", _wrap_rule_init)
+    ec2_security_groups.SecurityGroupRule.description = property(_rule_description)
+    _patch_once(ec2_security_groups.SecurityGroup, "_flattened_rules", _wrap_flattened_rules)
+    _patch_once(ec2_security_groups.SecurityGroupBackend, "_sg_update_description", _wrap_update_description)
+    for direction in ("ingress", "egress"):
+        _patch_once(
+            SecurityGroupsResponse,
+            f"update_security_group_rule_descriptions_{direction}",
+            _wrap_returning_true,
+        )
+    ec2_tags.EC2_PREFIX_TO_RESOURCE["eipalloc"] = "elastic-ip"
     _patch_once(s3_responses.S3Response, "_notification_config_from_body", _wrap_notification_parser)
 
 
