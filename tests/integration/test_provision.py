@@ -1,12 +1,10 @@
-"""Provisioning the network and the servers against a moto server: a second run changes
+"""playbooks/provision.yml (every AWS role) against a moto server: a second run changes
 nothing, and check mode on the provisioned stack neither reports nor makes a change.
 
-The playbook is provision.yml's stack, aws_network and aws_compute roles
-(tests/integration/playbooks/maintenance_stack.yml). The whole provision.yml cannot show
-`changed=0` on moto 5.2.5: its API and edge roles meet moto gaps that
-tests/integration/test_auth_api.py and test_storage_edge.py work around for those roles.
-moto gap worked around in inventory/local (not here): moto has no Debian SSM parameter,
-so the local inventory pins one of moto's own arm64 AMIs as aws_compute_ami_id.
+The moto gaps that would otherwise show as changes are filled in the test's moto server
+(tests/support/moto_gaps.py). moto gap worked around in inventory/local (not here): moto
+has no Debian SSM parameter, so the local inventory pins one of moto's own arm64 AMIs as
+aws_compute_ami_id.
 """
 
 from __future__ import annotations
@@ -23,7 +21,7 @@ from tests.unit.maintenance_stack import network_snapshot
 pytestmark = pytest.mark.integration
 
 STACK = "local"  # privatecast_stack_name in inventory/local
-PROVISION = "../tests/integration/playbooks/maintenance_stack.yml"
+PROVISION = "provision.yml"
 
 
 def must_succeed(result: PlaybookResult, what: str) -> None:
@@ -34,7 +32,7 @@ def must_succeed(result: PlaybookResult, what: str) -> None:
 
 
 def stack_snapshot(moto: MotoServer) -> dict[str, Any]:
-    """Everything the two roles create, described by the AWS API."""
+    """The network and the servers, described by the AWS API."""
     ec2, iam = moto.client("ec2"), moto.client("iam")
     vpcs = ec2.describe_vpcs(Filters=[{"Name": "tag:privatecast:stack", "Values": [STACK]}])["Vpcs"]
     assert len(vpcs) == 1, f"expected one VPC tagged privatecast:stack={STACK}, found {len(vpcs)}"
@@ -62,12 +60,33 @@ def stack_snapshot(moto: MotoServer) -> dict[str, Any]:
     }
 
 
+def services_snapshot(moto: MotoServer) -> dict[str, Any]:
+    """What the storage, auth, API and edge roles create, described by the AWS API."""
+    s3, cloudfront, apis = moto.client("s3"), moto.client("cloudfront"), moto.client("apigatewayv2")
+    buckets = [bucket["Name"] for bucket in s3.list_buckets()["Buckets"]]
+    distributions = cloudfront.list_distributions()["DistributionList"].get("Items", [])
+    api_items = apis.get_apis()["Items"]
+    return {
+        "bucket_policies": {name: s3.get_bucket_policy(Bucket=name)["Policy"] for name in buckets},
+        "distributions": {
+            item["Id"]: cloudfront.get_distribution_config(Id=item["Id"])["DistributionConfig"]
+            for item in distributions
+        },
+        "routes": {api["ApiId"]: apis.get_routes(ApiId=api["ApiId"])["Items"] for api in api_items},
+        "functions": moto.client("lambda").list_functions()["Functions"],
+        "user_pools": moto.client("cognito-idp").list_user_pools(MaxResults=10)["UserPools"],
+        "iam_roles": moto.client("iam").list_roles(PathPrefix=f"/privatecast/{STACK}/")["Roles"],
+    }
+
+
 def test_second_run_and_check_mode_change_nothing(playbook: PlaybookRunner, moto: MotoServer) -> None:
     first = playbook.run(PROVISION)
     must_succeed(first, "first provisioning")
     assert first.changed() > 0, "the first run on an empty moto server should create the stack"
     built = stack_snapshot(moto)
     assert len(built["instances"]) == 2
+    services = services_snapshot(moto)
+    assert len(services["distributions"]) == 1 and len(services["routes"]) == 1
 
     second = playbook.run(PROVISION)
     must_succeed(second, "second provisioning")
@@ -79,3 +98,4 @@ def test_second_run_and_check_mode_change_nothing(playbook: PlaybookRunner, moto
         f"check mode on the provisioned stack would change: {checked.changed_tasks()}"
     )
     assert stack_snapshot(moto) == built
+    assert services_snapshot(moto) == services
