@@ -11,6 +11,12 @@ Tests only: product code makes the real AWS calls and never works around moto.
   answer without ``Return``; AWS keeps the description and returns ``Return: true``.
 - EC2 tags of an Elastic IP: DescribeTags files them under resource type
   ``vpc-elastic-ip``; AWS says ``elastic-ip`` (the type a ``resource-type`` filter takes).
+- S3 bucket policies: moto counts a statement whose Condition it cannot evaluate as an
+  explicit deny, whatever its Effect, so the bucket's "deny when aws:SecureTransport is
+  false" statement refuses every request. AWS applies a statement only when its
+  condition holds. Here a statement applies when its conditions are only
+  ``aws:SecureTransport`` and hold for a TLS request (moto serves plain HTTP on
+  loopback, standing in for S3's HTTPS endpoint), and is skipped otherwise.
 - S3 PutBucketNotificationConfiguration: moto accepts only lower-case filter rule names
   (``prefix``/``suffix``) with non-empty values; AWS takes ``Prefix``/``Suffix`` (what
   community.aws.s3_bucket_notification sends, an unused suffix as an empty value) and
@@ -38,8 +44,10 @@ from moto.core.responses import ActionResult, EmptyResult
 from moto.ec2.models import security_groups as ec2_security_groups
 from moto.ec2.models import tags as ec2_tags
 from moto.ec2.responses.security_groups import SecurityGroups as SecurityGroupsResponse
+from moto.iam.access_control import IAMPolicyStatement, PermissionResult
 from moto.moto_api._internal import mock_random
 from moto.s3 import responses as s3_responses
+from moto.s3.models import FakeBucket
 from moto.server import main as moto_server_main
 
 EMPTY_VALUE = "__privatecast_empty__"
@@ -173,6 +181,36 @@ def _wrap_notification_parser(original):
     return parse_notification_config
 
 
+def _condition_holds_over_tls(condition: dict[str, Any]) -> bool:
+    """True when every condition is aws:SecureTransport and a TLS request meets it."""
+    for operator, values in condition.items():
+        for key, expected in values.items():
+            if operator != "Bool" or key.lower() != "aws:securetransport":
+                return False
+            wanted = expected if isinstance(expected, list) else [expected]
+            if "true" not in [str(value).lower() for value in wanted]:
+                return False
+    return True
+
+
+def bucket_permission(self: FakeBucket, action: str, resource: str) -> PermissionResult:
+    if self.policy is None:
+        return PermissionResult.NEUTRAL
+    statements = json.loads(self.policy)["Statement"]
+    result = PermissionResult.NEUTRAL
+    for statement in statements if isinstance(statements, list) else [statements]:
+        condition = statement.get("Condition")
+        if condition and not _condition_holds_over_tls(condition):
+            continue
+        unconditioned = {key: value for key, value in statement.items() if key != "Condition"}
+        permission = IAMPolicyStatement(unconditioned).is_action_permitted(action, resource)
+        if permission == PermissionResult.DENIED:
+            return permission
+        if permission == PermissionResult.PERMITTED:
+            result = permission
+    return result
+
+
 def _patch_once(owner: type, name: str, wrap) -> None:
     """Wraps owner.name once, however often apply() runs."""
     original = getattr(owner, name)
@@ -181,6 +219,7 @@ def _patch_once(owner: type, name: str, wrap) -> None:
 
 
 def apply() -> None:
+    FakeBucket.get_permission = bucket_permission
     apigw_responses.ApiGatewayV2Response.get_authorizers = get_authorizers
     apigw_responses.ApiGatewayV2Response.update_stage = update_stage
     CloudFrontResponse.update_key_group = update_key_group
