@@ -19,11 +19,14 @@ def run_module(
     check_mode: bool = False,
     diff: bool = False,
 ) -> dict[str, Any]:
-    """The module's JSON result; a failed module's result has `failed: true`."""
+    """The module's JSON result, with its exit code as `rc`; a failed module's result has
+    `failed: true`."""
     module_args = {**args, "_ansible_check_mode": check_mode, "_ansible_diff": diff}
-    with patch_module_args(module_args), pytest.raises(SystemExit):
+    with patch_module_args(module_args), pytest.raises(SystemExit) as exited:
         main()
-    return json.loads(capsys.readouterr().out)
+    result = json.loads(capsys.readouterr().out)
+    result["rc"] = exited.value.code
+    return result
 
 
 class LogRecorder:

@@ -8,17 +8,16 @@ what real CloudFront returns and can check the module's idempotence.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterator
 from typing import Any
 
 import boto3
 import pytest
-from ansible.module_utils.testing import patch_module_args
 from ansible_collections.privatecast.streaming.plugins.modules import cloudfront_distribution
 from moto import mock_aws
 
 from tests.support import moto_gaps
+from tests.support.module_runner import run_module
 
 COMMENT = "privatecast unit"
 ARGS = {
@@ -39,12 +38,14 @@ def aws() -> Iterator[None]:
 
 
 def run(capsys: pytest.CaptureFixture[str], check: bool = False, **args: Any) -> dict[str, Any]:
-    module_args = {"region": "us-east-1", "_ansible_check_mode": check, "_ansible_diff": True, **ARGS, **args}
-    with patch_module_args(module_args), pytest.raises(SystemExit) as exited:
-        cloudfront_distribution.main()
-    result = json.loads(capsys.readouterr().out)
-    result["rc"] = exited.value.code
-    return result
+    """Run the module as Ansible would and return its JSON result (with rc)."""
+    return run_module(
+        cloudfront_distribution.main,
+        capsys,
+        {"region": "us-east-1", **ARGS, **args},
+        check_mode=check,
+        diff=True,
+    )
 
 
 def client():

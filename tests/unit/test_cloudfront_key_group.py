@@ -13,7 +13,6 @@ from typing import Any
 
 import boto3
 import pytest
-from ansible.module_utils.testing import patch_module_args
 from ansible_collections.privatecast.streaming.plugins.module_utils import cookie_signer as cs
 from ansible_collections.privatecast.streaming.plugins.modules import cloudfront_key_group
 from cryptography.hazmat.primitives import serialization
@@ -21,6 +20,7 @@ from cryptography.hazmat.primitives.asymmetric import rsa
 from moto import mock_aws
 
 from tests.support import moto_gaps
+from tests.support.module_runner import run_module
 
 NAME = "unit-signers"
 PARAMETER = "/privatecast/unit/cloudfront/signing-key"
@@ -37,18 +37,13 @@ def aws() -> Iterator[None]:
 
 def run(capsys: pytest.CaptureFixture[str], check: bool = False, **args: Any) -> dict[str, Any]:
     """Run the module as Ansible would and return its JSON result (with rc)."""
-    module_args = {
-        "name": NAME,
-        "region": "us-east-1",
-        "_ansible_check_mode": check,
-        "_ansible_diff": True,
-        **args,
-    }
-    with patch_module_args(module_args), pytest.raises(SystemExit) as exited:
-        cloudfront_key_group.main()
-    result = json.loads(capsys.readouterr().out)
-    result["rc"] = exited.value.code
-    return result
+    return run_module(
+        cloudfront_key_group.main,
+        capsys,
+        {"name": NAME, "region": "us-east-1", **args},
+        check_mode=check,
+        diff=True,
+    )
 
 
 def stored_key() -> dict[str, str]:

@@ -2,15 +2,15 @@
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterator
 from typing import Any
 
 import boto3
 import pytest
-from ansible.module_utils.testing import patch_module_args
 from ansible_collections.privatecast.streaming.plugins.modules import cloudfront_origin_access_control
 from moto import mock_aws
+
+from tests.support.module_runner import run_module
 
 NAME = "unit-s3"
 
@@ -22,18 +22,14 @@ def aws() -> Iterator[None]:
 
 
 def run(capsys: pytest.CaptureFixture[str], check: bool = False, **args: Any) -> dict[str, Any]:
-    module_args = {
-        "name": NAME,
-        "region": "us-east-1",
-        "_ansible_check_mode": check,
-        "_ansible_diff": True,
-        **args,
-    }
-    with patch_module_args(module_args), pytest.raises(SystemExit) as exited:
-        cloudfront_origin_access_control.main()
-    result = json.loads(capsys.readouterr().out)
-    result["rc"] = exited.value.code
-    return result
+    """Run the module as Ansible would and return its JSON result (with rc)."""
+    return run_module(
+        cloudfront_origin_access_control.main,
+        capsys,
+        {"name": NAME, "region": "us-east-1", **args},
+        check_mode=check,
+        diff=True,
+    )
 
 
 def controls() -> list[dict[str, Any]]:
