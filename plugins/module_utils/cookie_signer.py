@@ -218,11 +218,11 @@ class RsaPrivateKey:
 
     @property
     def bits(self) -> int:
-        return self.n.bit_length()
+        return self.public_key.bits
 
     @property
     def size_bytes(self) -> int:
-        return (self.n.bit_length() + 7) // 8
+        return self.public_key.size_bytes
 
 
 def _pem_blocks(pem: str) -> list[tuple[str, str]]:
