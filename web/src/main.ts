@@ -8,6 +8,9 @@ import { SignedInApp } from "./ui/app";
 import { h, replaceChildren } from "./ui/dom";
 import { SignInView } from "./ui/signin";
 
+/** A token with less left than this is refreshed before an API call. */
+const TOKEN_MIN_REMAINING_MS = 60_000;
+
 function showStartupFailure(root: HTMLElement): void {
   const reload = h("button", { type: "button", class: "primary", onclick: () => window.location.reload() }, "Reload");
   replaceChildren(
@@ -27,6 +30,20 @@ function showStartupFailure(root: HTMLElement): void {
   );
 }
 
+/** The access token for the API, refreshed first when it is about to expire. */
+async function accessToken(machine: SignInMachine): Promise<string | null> {
+  let state = machine.state;
+  if (state.name !== "signedIn") return null;
+  if (state.tokens.expiresAt - Date.now() < TOKEN_MIN_REMAINING_MS) {
+    try {
+      state = await machine.refresh();
+    } catch {
+      // No network: the request will fail on its own and say so.
+    }
+  }
+  return state.name === "signedIn" ? state.tokens.accessToken : null;
+}
+
 function run(root: HTMLElement, config: Config): void {
   const machine = new SignInMachine(new CognitoBackend(config), {
     mfa: config.mfa,
@@ -35,7 +52,7 @@ function run(root: HTMLElement, config: Config): void {
   });
   let app: SignedInApp | null = null;
   const api = new ApiClient({
-    token: async () => (app ? app.accessToken() : null),
+    token: () => accessToken(machine),
     onUnauthorized: (sentence) => {
       if (machine.state.name === "signedIn") machine.sessionEnded(sentence);
     },

@@ -93,12 +93,6 @@ export class SignedInApp {
     this.scheduleRefresh();
   }
 
-  /** The access token for the API, refreshed first when it is about to expire. */
-  async accessToken(): Promise<string | null> {
-    if (this.tokens.expiresAt - Date.now() < 60_000) await this.refresh();
-    return this.tokens.accessToken;
-  }
-
   /** Stops timers and players; the machine has left the signed-in state. */
   dispose(): void {
     this.cookies.stop();

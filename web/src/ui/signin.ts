@@ -96,7 +96,7 @@ export class SignInView {
   }
 
   private starting(): Screen {
-    const screen = this.frame("starting", "Signing in", "One moment…", () => undefined);
+    const screen = this.frame("starting", "One moment…", null, () => undefined);
     return screen;
   }
 
