@@ -4,17 +4,24 @@ Real ffmpeg renders the camera's filter graph in real time (-re), encodes it wit
 camera's libx264 settings, and decodes it back to raw RGB, at full size and scaled to
 360 px wide like a small player would. The decoded times must lie in the wall-clock
 window of the ffmpeg run and advance by about one frame interval; damaged strips must
-decode to None, never to a wrong time.
+decode to None, never to a wrong time. Debian's chromium runs CANVAS_CAPTURE_JS on the
+same video to show the browser side returns pixels decode() reads.
 """
 
 from __future__ import annotations
 
 import itertools
+import json
 import math
+import shutil
 import subprocess
+import threading
 import time
 from dataclasses import dataclass
+from functools import partial
+from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -24,6 +31,10 @@ WIDTH, HEIGHT = frame_clock.DEFAULT_SIZE
 FPS = frame_clock.DEFAULT_FPS
 FRAMES = 12
 SCALED_WIDTH = 360
+CHROMIUM_FLAGS = [
+    *("--headless=new", "--no-sandbox", "--disable-gpu", "--disable-background-networking"),
+    *("--disable-component-update", "--disable-sync", "--no-first-run", "--disable-quic"),
+]
 
 
 @dataclass(frozen=True)
@@ -171,3 +182,68 @@ def test_a_frame_without_the_strip_has_no_time() -> None:
 )
 def test_unusable_input_is_none(width: int, height: int, size: int) -> None:
     assert frame_clock.decode(width, height, bytes(size)) is None
+
+
+def capture_page() -> str:
+    """Runs the capture on the first frame and posts what it returns to /result."""
+    return f"""<!doctype html>
+<video src="camera.mp4" muted preload="auto"></video>
+<script>
+const capture = {frame_clock.CANVAS_CAPTURE_JS};
+document.querySelector("video").addEventListener("loadeddata", () => {{
+  const result = capture(["video", {frame_clock.STRIP_CELL_ROWS / frame_clock.CELLS}]);
+  fetch("/result", {{ method: "POST", body: JSON.stringify(result) }});
+}});
+</script>"""
+
+
+def serve_and_wait(chromium: str, directory: Path, profile: Path) -> dict[str, Any]:
+    """Serves ``directory`` on loopback, opens its page in chromium, returns the posted result."""
+    posted: dict[str, Any] = {}
+    received = threading.Event()
+
+    class Handler(SimpleHTTPRequestHandler):
+        def log_message(self, *args: Any) -> None:
+            pass
+
+        def do_POST(self) -> None:
+            posted.update(json.loads(self.rfile.read(int(self.headers["Content-Length"]))))
+            self.send_response(204)
+            self.end_headers()
+            received.set()
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), partial(Handler, directory=str(directory)))
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    url = f"http://127.0.0.1:{server.server_address[1]}/index.html"
+    browser = subprocess.Popen(
+        [chromium, *CHROMIUM_FLAGS, f"--user-data-dir={profile}", url],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    try:
+        received.wait(timeout=60)
+    finally:
+        browser.terminate()
+        browser.wait(timeout=30)
+        server.shutdown()
+        server.server_close()
+    return posted
+
+
+def test_the_canvas_capture_in_chromium_reads_the_first_frames_time(
+    rendered: Rendered, full_size: list[Frame], tmp_path: Path
+) -> None:
+    chromium = shutil.which("chromium")
+    if not chromium:
+        pytest.skip("Debian's chromium is not installed (apt-get install chromium)")
+    site = tmp_path / "site"
+    site.mkdir()
+    run_ffmpeg("-i", str(rendered.video), "-c", "copy", "-movflags", "+faststart", str(site / "camera.mp4"))
+    (site / "index.html").write_text(capture_page())
+
+    result = serve_and_wait(chromium, site, tmp_path / "profile")
+
+    assert result, "chromium posted no capture"
+    assert (result["width"], result["height"]) == (WIDTH, frame_clock.strip_height(WIDTH))
+    assert frame_clock.decode(result["width"], result["height"], bytes(result["rgba"])) == times(full_size)[0]
+    assert result["now"] >= rendered.finished_ms
