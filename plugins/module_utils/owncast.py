@@ -28,6 +28,12 @@ MASK = "********"
 # frame rate as 0), so they are not part of it.
 PASSTHROUGH_VARIANT: dict[str, Any] = {"name": "Source", "videoPassthrough": True, "audioPassthrough": True}
 
+# Owncast 0.2.5's latency levels (models/latencyLevels.go): level -> (seconds per HLS
+# segment, segments in the live playlist). Owncast passes them to ffmpeg as -hls_time and
+# -hls_list_size when a stream starts; a store without a level reads as 2.
+LATENCY_LEVELS: dict[int, tuple[int, int]] = {0: (1, 25), 1: (2, 15), 2: (3, 10), 3: (4, 8), 4: (5, 5)}
+DEFAULT_LATENCY_LEVEL = 2
+
 
 class OwncastError(Exception):
     """The admin API refused a request or could not be reached."""
@@ -186,6 +192,14 @@ def build_settings(params: dict[str, Any]) -> list[Setting]:
                 "videoservingendpoint",
                 params["video_serving_endpoint"],
                 lambda c: c.get("videoServingEndpoint", ""),
+            )
+        )
+    if params.get("latency_level") is not None:
+        settings.append(
+            Setting(
+                "video/streamlatencylevel",
+                int(params["latency_level"]),
+                lambda c: (c.get("videoSettings") or {}).get("latencyLevel", DEFAULT_LATENCY_LEVEL),
             )
         )
     toggles: list[tuple[str, str, Callable[[dict[str, Any]], Any]]] = [

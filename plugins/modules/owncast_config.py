@@ -106,6 +106,19 @@ options:
       - name: Source
         videoPassthrough: true
         audioPassthrough: true
+  latency_level:
+    description:
+      - Owncast's stream latency level (its admin UI's latency buffer), written with
+        C(POST /api/admin/config/video/streamlatencylevel). Omit to leave it alone.
+      - Each level sets the HLS segment length and how many segments the live playlist
+        lists (Owncast 0.2.5, C(models/latencyLevels.go)). V(0) 1 s x 25; V(1) 2 s x 15;
+        V(2) 3 s x 10 (Owncast's default); V(3) 4 s x 8; V(4) 5 s x 5. Lower levels give a
+        smaller live delay and more, smaller uploads.
+      - With video passthrough a segment can only start at one of the camera's keyframes,
+        so segments last the level's length rounded up to the camera's keyframe interval.
+      - Owncast applies a new level when the next stream starts.
+    type: int
+    choices: [0, 1, 2, 3, 4]
   video_serving_endpoint:
     description:
       - Base URL players fetch the video from, when it is not the S3 endpoint. Omit to
@@ -150,6 +163,7 @@ EXAMPLES = r"""
       region: eu-west-1
       access_key: "{{ owncast_s3_access_key_id }}"
       secret_key: "{{ owncast_s3_secret_access_key }}"
+    latency_level: 0
 
 - name: Rotate the admin password
   privatecast.streaming.owncast_config:
@@ -164,12 +178,13 @@ changed_settings:
   returned: always
   type: list
   elements: str
-  sample: ["adminpass", "s3", "chat/disable"]
+  sample: ["adminpass", "s3", "chat/disable", "video/streamlatencylevel"]
 """
 
 from ansible.module_utils.basic import AnsibleModule
 from ansible_collections.privatecast.streaming.plugins.module_utils.owncast import (
     DEFAULT_ADMIN_PASSWORD,
+    LATENCY_LEVELS,
     PASSTHROUGH_VARIANT,
     OwncastClient,
     OwncastError,
@@ -212,6 +227,7 @@ def argument_spec() -> dict:
             ),
         ),
         video_variants=dict(type="list", elements="dict", default=[dict(PASSTHROUGH_VARIANT)]),
+        latency_level=dict(type="int", choices=sorted(LATENCY_LEVELS)),
         video_serving_endpoint=dict(type="str"),
         directory_enabled=dict(type="bool", default=False),
         chat_disabled=dict(type="bool", default=True),

@@ -34,7 +34,8 @@ FRESH_CONFIG: dict[str, Any] = {
                 "framerate": 24,
                 "cpuUsageLevel": 2,
             }
-        ]
+        ],
+        "latencyLevel": 2,
     },
     "yp": {"enabled": False},
     "chatDisabled": False,
@@ -65,6 +66,8 @@ WRITERS = {
     "hideviewercount": lambda c, v: c.__setitem__("hideViewerCount", v),
     "disablesearchindexing": lambda c, v: c.__setitem__("disableSearchIndexing", v),
     "videoservingendpoint": lambda c, v: c.__setitem__("videoServingEndpoint", v),
+    # Owncast stores the level as a number and reports levels above 4 as 4.
+    "video/streamlatencylevel": lambda c, v: c["videoSettings"].__setitem__("latencyLevel", min(int(v), 4)),
 }
 
 
@@ -110,6 +113,12 @@ def make_handler(api: AdminApi) -> type[BaseHTTPRequestHandler]:
             elif name == "streamkeys" and not value:
                 self._answer(400, {"success": False, "message": "must provide at least one valid stream key"})
                 return
+            elif name == "video/streamlatencylevel" and (
+                isinstance(value, bool) or not isinstance(value, int | float)
+            ):
+                # Owncast type-asserts a JSON number (Go float64); anything else fails there.
+                self._answer(500, {"success": False, "message": "not a number"})
+                return
             else:
                 WRITERS[name](api.config, value)
             self._answer(200, {"success": True, "message": "changed"})
@@ -153,6 +162,7 @@ def module_params(**overrides: Any) -> dict[str, Any]:
         "s3": dict(S3_INPUT),
         "video_variants": [dict(owncast.PASSTHROUGH_VARIANT)],
         "video_serving_endpoint": None,
+        "latency_level": None,
         "directory_enabled": False,
         "chat_disabled": True,
         "federation_enabled": False,
@@ -284,3 +294,60 @@ def test_disabled_s3_needs_no_keys():
 
     assert s3.desired["enabled"] is False
     assert s3.desired["secret"] == ""
+
+
+def test_latency_level_is_left_alone_unless_asked(admin_api):
+    run_module(admin_api)
+
+    assert "video/streamlatencylevel" not in admin_api.writes
+
+
+def test_latency_level_is_written_once_as_a_number(admin_api):
+    result = run_module(admin_api, latency_level=0)
+
+    assert "video/streamlatencylevel" in result["changed_settings"]
+    assert result["diff"]["before"]["video/streamlatencylevel"] == 2
+    assert result["diff"]["after"]["video/streamlatencylevel"] == 0
+    assert admin_api.config["videoSettings"]["latencyLevel"] == 0
+
+    again = run_module(admin_api, latency_level=0)
+
+    assert again["changed"] is False
+    assert admin_api.writes.count("video/streamlatencylevel") == 1
+
+
+def test_owncasts_default_latency_level_needs_no_write(admin_api):
+    run_module(admin_api)
+    admin_api.writes.clear()
+
+    result = run_module(admin_api, latency_level=owncast.DEFAULT_LATENCY_LEVEL)
+
+    assert result["changed"] is False
+    assert admin_api.writes == []
+
+
+def test_a_missing_latency_level_reads_as_owncasts_default():
+    settings = owncast.build_settings(module_params(latency_level=2))
+    level = next(s for s in settings if s.name == "video/streamlatencylevel")
+
+    assert owncast.pending_changes([level], {"videoSettings": {}}) == []
+    assert owncast.pending_changes([level], {"videoSettings": {"latencyLevel": 4}}) == [(level, 4)]
+
+
+def test_latency_level_in_check_mode_is_reported_not_written(admin_api):
+    run_module(admin_api)
+    admin_api.writes.clear()
+
+    result = run_module(admin_api, check_mode=True, latency_level=4)
+
+    assert result["changed_settings"] == ["video/streamlatencylevel"]
+    assert admin_api.writes == []
+    assert admin_api.config["videoSettings"]["latencyLevel"] == 2
+
+
+def test_latency_level_choices_are_owncasts_levels():
+    spec = owncast_config.argument_spec()["latency_level"]
+
+    assert spec["choices"] == [0, 1, 2, 3, 4]
+    assert owncast.LATENCY_LEVELS[0] == (1, 25)
+    assert owncast.LATENCY_LEVELS[owncast.DEFAULT_LATENCY_LEVEL] == (3, 10)
