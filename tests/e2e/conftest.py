@@ -15,6 +15,7 @@ import sys
 import time
 import urllib.request
 from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import urlsplit
@@ -79,10 +80,10 @@ def is_local_scheme(url: str) -> bool:
 NewContext = Callable[..., BrowserContext]
 
 
-@pytest.fixture
-def new_context(browser: Browser) -> Iterator[NewContext]:
-    """Browser contexts (one person each) whose every request is logged; after the test,
-    none of them may have talked to a host other than the page's own and Cognito's."""
+@contextmanager
+def logged_contexts(browser: Browser) -> Iterator[NewContext]:
+    """Browser contexts (one person each) whose every request is logged; at the end, none
+    of them may have talked to a host other than the page's own and Cognito's."""
     contexts: list[tuple[BrowserContext, RequestLog]] = []
 
     def make(**options: Any) -> BrowserContext:
@@ -97,6 +98,19 @@ def new_context(browser: Browser) -> Iterator[NewContext]:
     for context, _log in contexts:
         context.close()
     assert not foreign, f"the page talked to hosts other than its own and Cognito's: {foreign}"
+
+
+@pytest.fixture
+def new_context(browser: Browser) -> Iterator[NewContext]:
+    with logged_contexts(browser) as make:
+        yield make
+
+
+@pytest.fixture(scope="module")
+def new_context_module(browser: Browser) -> Iterator[NewContext]:
+    """The same, for a journey whose steps share one person's browser."""
+    with logged_contexts(browser) as make:
+        yield make
 
 
 def csp_violations(page: Page) -> list[str]:

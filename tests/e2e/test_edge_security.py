@@ -17,7 +17,9 @@ import pytest
 from ansible_collections.privatecast.streaming.plugins.module_utils import cookie_signer
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
+from playwright.sync_api import expect
 
+from tests.e2e.conftest import NewContext
 from tests.support.local_stack import EDGE_URL, STACK, LocalStack, edge_request
 
 VIEWER = "viewer@example.com"
@@ -211,3 +213,17 @@ def test_viewer_cannot_act_as_admin(viewer_token: str, method: str, path: str) -
 def test_unknown_api_route_is_404(viewer_token: str) -> None:
     answer = edge_request("/api/nothing-here", headers={"Authorization": f"Bearer {viewer_token}"})
     assert answer.status == 404
+
+
+def test_wrong_password_is_refused_at_sign_in(local_stack: LocalStack, new_context: NewContext) -> None:
+    """As in AWS, a wrong password gets no tokens (moto's SRP is made to check the proof,
+    tests/support/moto_gaps_cognito.py)."""
+    page = new_context().new_page()
+    page.goto(EDGE_URL)
+    page.get_by_label("E-mail address").fill(VIEWER)
+    page.get_by_label("Password", exact=True).fill(local_stack.demo_password(VIEWER) + "x")
+    page.get_by_role("button", name="Sign in").click()
+    expect(page.get_by_role("alert")).to_contain_text("password")
+    expect(page.get_by_role("heading", name="Sign in")).to_be_visible()
+    stored = page.evaluate("() => Object.keys(localStorage).filter(k => k.endsWith('Token'))")
+    assert stored == []
