@@ -17,6 +17,8 @@ Tests only: product code makes the real AWS calls and never works around moto.
   condition holds. Here a statement applies when its conditions are only
   ``aws:SecureTransport`` and hold for a TLS request (moto serves plain HTTP on
   loopback, standing in for S3's HTTPS endpoint), and is skipped otherwise.
+- Cognito user pools (SRP password proof, challenges, MFA, RevokeToken, forgotten
+  passwords): see tests/support/moto_gaps_cognito.py.
 - S3 PutBucketNotificationConfiguration: moto accepts only lower-case filter rule names
   (``prefix``/``suffix``) with non-empty values; AWS takes ``Prefix``/``Suffix`` (what
   community.aws.s3_bucket_notification sends, an unused suffix as an empty value) and
@@ -49,6 +51,8 @@ from moto.moto_api._internal import mock_random
 from moto.s3 import responses as s3_responses
 from moto.s3.models import FakeBucket
 from moto.server import main as moto_server_main
+
+from tests.support import moto_gaps_cognito
 
 EMPTY_VALUE = "__privatecast_empty__"
 AWS_RULE_NAMES = {"prefix": "Prefix", "suffix": "Suffix"}
@@ -237,6 +241,7 @@ def apply() -> None:
         )
     ec2_tags.EC2_PREFIX_TO_RESOURCE["eipalloc"] = "elastic-ip"
     _patch_once(s3_responses.S3Response, "_notification_config_from_body", _wrap_notification_parser)
+    moto_gaps_cognito.apply()
 
 
 def main() -> None:
