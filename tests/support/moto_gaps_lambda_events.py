@@ -41,7 +41,8 @@ def _wrap_invoke(original):
             print(f"moto_gaps_lambda_events: {url} is not on loopback; event dropped", file=sys.stderr)
             return
         body = json.dumps({"FunctionArn": fn_arn, "Event": event_body}).encode()
-        request = urllib.request.Request(url, data=body, headers={"Content-Type": "application/json"})
+        headers = {"Content-Type": "application/json"}
+        request = urllib.request.Request(url, data=body, headers=headers)  # noqa: S310 - loopback
         try:
             with urllib.request.urlopen(request, timeout=5):  # noqa: S310 - loopback (checked above)
                 pass

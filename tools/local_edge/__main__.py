@@ -17,6 +17,13 @@ import threading
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
+from tools.local_edge import server, tls
+from tools.local_edge.demo_users import ensure_passwords
+from tools.local_edge.deployment import Deployment
+from tools.local_edge.edge import Edge
+from tools.local_edge.lambdas import FunctionPool, lambda_base_env
+from tools.local_edge.schedule import Scheduler
+
 BANNER = """\
 ==============================================================================
  privatecast LOCAL EDGE - a development stand-in for CloudFront and API Gateway
@@ -31,30 +38,31 @@ BANNER = """\
 
 
 def _parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="python -m tools.local_edge", description=__doc__,
-                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        prog="python -m tools.local_edge",
+        description=__doc__,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
     commands = parser.add_subparsers(dest="command", required=True)
     for name in ("serve", "demo-users"):
         command = commands.add_parser(name)
         command.add_argument("--endpoint", default="http://127.0.0.1:5055", help="the moto server")
         command.add_argument("--stack", default="local", help="privatecast_stack_name")
         command.add_argument("--region", default=os.environ.get("AWS_DEFAULT_REGION", "us-east-1"))
-        command.add_argument("--state", type=Path, default=Path(os.environ.get("PRIVATECAST_LOCAL_STATE", "local-stack")))
+        command.add_argument(
+            "--state", type=Path, default=Path(os.environ.get("PRIVATECAST_LOCAL_STATE", "local-stack"))
+        )
     serve = commands.choices["serve"]
     serve.add_argument("--host", default="127.0.0.1")
     serve.add_argument("--port", type=int, default=8480)
-    serve.add_argument("--events-port", type=int, default=8482, help="S3 event deliveries from moto (0: none)")
+    serve.add_argument(
+        "--events-port", type=int, default=8482, help="S3 event deliveries from moto (0: none)"
+    )
     serve.add_argument("--lambda-dir", type=Path, help="the function zips (default <state>/lambda)")
     return parser
 
 
 def serve(args: argparse.Namespace) -> int:
-    from tools.local_edge import server, tls
-    from tools.local_edge.deployment import Deployment
-    from tools.local_edge.edge import Edge
-    from tools.local_edge.lambdas import FunctionPool, lambda_base_env
-    from tools.local_edge.schedule import Scheduler
-
     if args.host not in ("127.0.0.1", "::1", "localhost"):
         print("the local edge listens on loopback only", file=sys.stderr)
         return 2
@@ -78,14 +86,27 @@ def serve(args: argparse.Namespace) -> int:
     cert, key = tls.ensure_certificate(state / "tls")
     servers = [server.make_server(args.host, args.port, edge.handle, tls.server_context(cert, key))]
     if args.events_port:
-        servers.append(server.make_server("127.0.0.1", args.events_port, server.lambda_events_app(edge.invoke_async)))
+        servers.append(
+            server.make_server("127.0.0.1", args.events_port, server.lambda_events_app(edge.invoke_async))
+        )
     account = deployment.client("sts").get_caller_identity()["Account"]
-    scheduler = Scheduler(deployment, f"arn:aws:lambda:{args.region}:{account}:function:{args.stack}-", edge.invoke_async)
+    scheduler = Scheduler(
+        deployment, f"arn:aws:lambda:{args.region}:{account}:function:{args.stack}-", edge.invoke_async
+    )
     threading.Thread(target=scheduler.run, name="schedule", daemon=True).start()
     for index, listener in enumerate(servers):
         server.start_in_thread(listener, f"listener-{index}")
-    print(BANNER.format(endpoint=args.endpoint, stack=args.stack, host=args.host, port=args.port,
-                        events_port=args.events_port, logs=state / "logs"), flush=True)
+    print(
+        BANNER.format(
+            endpoint=args.endpoint,
+            stack=args.stack,
+            host=args.host,
+            port=args.port,
+            events_port=args.events_port,
+            logs=state / "logs",
+        ),
+        flush=True,
+    )
     stopped = threading.Event()
     for signum in (signal.SIGTERM, signal.SIGINT):
         signal.signal(signum, lambda *_: stopped.set())
@@ -100,8 +121,6 @@ def serve(args: argparse.Namespace) -> int:
 
 
 def demo_users(args: argparse.Namespace) -> int:
-    from tools.local_edge.demo_users import ensure_passwords
-
     for user in ensure_passwords(args.endpoint, args.region, args.stack, args.state / "auth"):
         print(f"    {user.email:<24} {','.join(user.groups) or '-':<10} password: {user.password}")
     return 0

@@ -58,9 +58,9 @@ def _condition_values(request: CloudFrontRequest) -> dict[str, str]:
 
 OPERATORS = {
     "StringEquals": lambda expected, actual: actual == expected,
-    "StringLike": lambda expected, actual: _wildcard(expected, actual),
+    "StringLike": _wildcard,
     "ArnEquals": lambda expected, actual: actual == expected,
-    "ArnLike": lambda expected, actual: _wildcard(expected, actual),
+    "ArnLike": _wildcard,
     "Bool": lambda expected, actual: str(expected).lower() == actual,
 }
 

@@ -19,7 +19,9 @@ from xml.sax.saxutils import escape
 from tools.local_edge.http_types import Response
 
 # <bucket>.s3.<region>.amazonaws.com (regional) or <bucket>.s3.amazonaws.com (legacy global).
-S3_ORIGIN_DOMAIN = re.compile(r"^(?P<bucket>[a-z0-9][a-z0-9.-]+)\.s3(\.(?P<region>[a-z0-9-]+))?\.amazonaws\.com$")
+S3_ORIGIN_DOMAIN = re.compile(
+    r"^(?P<bucket>[a-z0-9][a-z0-9.-]+)\.s3(\.(?P<region>[a-z0-9-]+))?\.amazonaws\.com$"
+)
 
 
 @lru_cache(maxsize=256)
@@ -67,7 +69,9 @@ def origin_of(config: dict[str, Any], behaviour: dict[str, Any]) -> dict[str, An
     for origin in config["Origins"]["Items"]:
         if origin["Id"] == behaviour["TargetOriginId"]:
             return origin
-    raise LookupError(f"behaviour {behaviour.get('PathPattern')} targets unknown origin {behaviour['TargetOriginId']}")
+    raise LookupError(
+        f"behaviour {behaviour.get('PathPattern')} targets unknown origin {behaviour['TargetOriginId']}"
+    )
 
 
 def allowed_methods(behaviour: dict[str, Any]) -> list[str]:
@@ -129,7 +133,8 @@ def method_not_allowed() -> Response:
     return error_response(
         403,
         "MethodNotAllowed",
-        "This distribution is not configured to allow the HTTP request method that was used for this request.",
+        "This distribution is not configured to allow the HTTP request method that was used for this "
+        "request.",
     )
 
 

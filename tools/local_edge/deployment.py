@@ -84,7 +84,9 @@ class Deployment:
     def client(self, service: str) -> Any:
         with self._client_lock:
             if service not in self._clients:
-                self._clients[service] = boto3.client(service, region_name=self.region, endpoint_url=self.endpoint)
+                self._clients[service] = boto3.client(
+                    service, region_name=self.region, endpoint_url=self.endpoint
+                )
             return self._clients[service]
 
     # --- CloudFront -------------------------------------------------------------------

@@ -15,7 +15,7 @@ from botocore.exceptions import ClientError
 
 from plugins.module_utils import cookie_signer
 from tools.local_edge import apigateway, bucket_policy, cloudfront
-from tools.local_edge.deployment import Deployment, Distribution
+from tools.local_edge.deployment import Deployment, Distribution, HttpApi
 from tools.local_edge.http_types import Request, Response
 from tools.local_edge.lambdas import FunctionError, FunctionPool
 
@@ -40,7 +40,10 @@ CONDITIONAL_HEADERS = {
 }
 # cookie_signer's refusal reasons as CloudFront's error codes and messages.
 COOKIE_REFUSALS = {
-    cookie_signer.REASON_MISSING_COOKIE: ("MissingKey", "Missing Key-Pair-Id query parameter or cookie value"),
+    cookie_signer.REASON_MISSING_COOKIE: (
+        "MissingKey",
+        "Missing Key-Pair-Id query parameter or cookie value",
+    ),
     cookie_signer.REASON_UNKNOWN_KEY: ("InvalidKey", "Unknown Key"),
     cookie_signer.REASON_MALFORMED_POLICY: ("MalformedPolicy", "Malformed Policy"),
 }
@@ -108,11 +111,17 @@ class Edge:
 
     # --- S3 origins -------------------------------------------------------------------
 
-    def _from_s3(self, request: Request, origin: dict[str, Any], path: str, distribution: Distribution) -> Response:
+    def _from_s3(
+        self, request: Request, origin: dict[str, Any], path: str, distribution: Distribution
+    ) -> Response:
         location = cloudfront.s3_location(origin, path)
         if location is None:
-            return cloudfront.error_response(502, "BadGateway", f"origin {origin['DomainName']} is not an S3 bucket")
-        if not self._cloudfront_may("s3:GetObject", f"arn:aws:s3:::{location.bucket}/{location.key}", location, distribution):
+            return cloudfront.error_response(
+                502, "BadGateway", f"origin {origin['DomainName']} is not an S3 bucket"
+            )
+        if not self._cloudfront_may(
+            "s3:GetObject", f"arn:aws:s3:::{location.bucket}/{location.key}", location, distribution
+        ):
             return cloudfront.error_response(403, "AccessDenied", "Access Denied", server="AmazonS3")
         arguments: dict[str, Any] = {"Bucket": location.bucket, "Key": location.key}
         if request.header("Range"):
@@ -142,22 +151,33 @@ class Edge:
         self, action: str, resource: str, location: cloudfront.S3Location, distribution: Distribution
     ) -> bool:
         request = bucket_policy.CloudFrontRequest(
-            action=action, resource=resource, source_arn=distribution.arn, source_account=account_of(distribution.arn)
+            action=action,
+            resource=resource,
+            source_arn=distribution.arn,
+            source_account=account_of(distribution.arn),
         )
         return bucket_policy.cloudfront_allowed(self.deployment.bucket_policy(location.bucket), request)
 
-    def _s3_error(self, error: ClientError, location: cloudfront.S3Location, distribution: Distribution) -> Response:
+    def _s3_error(
+        self, error: ClientError, location: cloudfront.S3Location, distribution: Distribution
+    ) -> Response:
         code = error.response["Error"]["Code"]
         status = int(error.response["ResponseMetadata"]["HTTPStatusCode"])
         if status == 304 or code in ("304", "NotModified"):
             headers = error.response["ResponseMetadata"].get("HTTPHeaders", {})
-            kept = [(name, headers[name.lower()]) for name in ("ETag", "Last-Modified") if name.lower() in headers]
+            kept = [
+                (name, headers[name.lower()]) for name in ("ETag", "Last-Modified") if name.lower() in headers
+            ]
             return Response(304, [*kept, ("Server", "AmazonS3")])
         if code in ("NoSuchKey", "404", "NotFound"):
             # S3 answers 404 only to a caller allowed s3:ListBucket; CloudFront under OAC
             # usually is not, and then a missing key is 403 AccessDenied.
-            if self._cloudfront_may("s3:ListBucket", f"arn:aws:s3:::{location.bucket}", location, distribution):
-                return cloudfront.error_response(404, "NoSuchKey", "The specified key does not exist.", server="AmazonS3")
+            if self._cloudfront_may(
+                "s3:ListBucket", f"arn:aws:s3:::{location.bucket}", location, distribution
+            ):
+                return cloudfront.error_response(
+                    404, "NoSuchKey", "The specified key does not exist.", server="AmazonS3"
+                )
             return cloudfront.error_response(403, "AccessDenied", "Access Denied", server="AmazonS3")
         message = error.response["Error"].get("Message", code)
         return cloudfront.error_response(status, code, message, server="AmazonS3")
@@ -186,26 +206,31 @@ class Edge:
         except apigateway.Unauthorized as refusal:
             LOG.info("401 %s %s: %s", request.method, request.path, refusal.description)
             return refusal.response()
+        return self._integrate(api, api_request, match, claims)
+
+    def _integrate(
+        self, api: HttpApi, request: Request, match: apigateway.RouteMatch, claims: dict[str, Any] | None
+    ) -> Response:
+        """Run the route's Lambda proxy integration and map its answer (500 when the
+        function fails, 503 when it outlasts the integration timeout)."""
         integration = api.integrations.get(match.route.target.removeprefix("integrations/"))
         if integration is None:
             return apigateway.internal_error()
         context = apigateway.ApiContext(
             api_id=api.api_id, account_id=account_of(integration.function_arn), domain_name=api.endpoint_host
         )
-        event = apigateway.build_event(api_request, match, context, claims)
+        event = apigateway.build_event(request, match, context, claims)
         future = self.executor.submit(self.functions.invoke, integration.function_arn, event)
         try:
-            result = future.result(timeout=integration.timeout_seconds)
+            return apigateway.map_result(
+                future.result(timeout=integration.timeout_seconds), context.request_id
+            )
         except FutureTimeout:
             return apigateway.service_unavailable()
         except FunctionError:
             return apigateway.internal_error()
         except Exception:
             LOG.exception("%s %s: the integration could not run", request.method, request.path)
-            return apigateway.internal_error()
-        try:
-            return apigateway.map_result(result, context.request_id)
-        except (TypeError, ValueError):
             return apigateway.internal_error()
 
     def _authorize(
@@ -214,10 +239,14 @@ class Edge:
         if route.authorization_type == "NONE":
             return None
         if route.authorization_type != "JWT" or route.authorizer_id not in authorizers:
-            raise apigateway.Unauthorized(f"authorization type {route.authorization_type} is not implemented by the edge")
+            raise apigateway.Unauthorized(
+                f"authorization type {route.authorization_type} is not implemented by the edge"
+            )
         config = authorizers[route.authorizer_id]
         token = apigateway.token_from(request, config)
-        return apigateway.verify_token(token, config, self.deployment.jwks(config.issuer), route_scopes=route.scopes)
+        return apigateway.verify_token(
+            token, config, self.deployment.jwks(config.issuer), route_scopes=route.scopes
+        )
 
     # --- asynchronous invocations (S3 events, schedules) -------------------------------
 

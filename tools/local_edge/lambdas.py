@@ -84,7 +84,7 @@ class Worker:
         self._lock = threading.Lock()
         self._next_id = 0
         log_path.parent.mkdir(parents=True, exist_ok=True)
-        self._log: IO[bytes] = open(log_path, "ab")  # noqa: SIM115 - kept open for the worker's life
+        self._log: IO[bytes] = open(log_path, "ab")  # kept open for the worker's life
         self.process = subprocess.Popen(  # noqa: S603 - our own interpreter and script
             [sys.executable, "-I", str(WORKER_SCRIPT), str(code_dir), deployed.handler],
             stdin=subprocess.PIPE,
@@ -93,7 +93,9 @@ class Worker:
             env=env,
             cwd=code_dir,
         )
-        LOG.info("worker for %s started (pid %s, code %s)", deployed.name, self.process.pid, deployed.code_sha256)
+        LOG.info(
+            "worker for %s started (pid %s, code %s)", deployed.name, self.process.pid, deployed.code_sha256
+        )
 
     def alive(self) -> bool:
         return self.process.poll() is None
@@ -121,7 +123,9 @@ class Worker:
             self.process.stdin.write((json.dumps(request) + "\n").encode())
             self.process.stdin.flush()
         except OSError as error:
-            raise FunctionError("Runtime.ExitError", "the function's process has ended (see its log)") from error
+            raise FunctionError(
+                "Runtime.ExitError", "the function's process has ended (see its log)"
+            ) from error
         timer = threading.Timer(max(0.0, deadline - time.time()), self.process.kill)
         timer.start()
         try:
@@ -130,7 +134,9 @@ class Worker:
             timer.cancel()
         if not line:
             if time.time() >= deadline:
-                raise FunctionError("Sandbox.Timedout", f"Task timed out after {self.deployed.timeout} seconds")
+                raise FunctionError(
+                    "Sandbox.Timedout", f"Task timed out after {self.deployed.timeout} seconds"
+                )
             raise FunctionError("Runtime.ExitError", "the function's process ended (see its log)")
         answer = json.loads(line)
         if "error" in answer:
@@ -155,7 +161,9 @@ class Worker:
 class FunctionPool:
     """The workers of one stack's functions, keyed by function name."""
 
-    def __init__(self, lambda_client: Any, stack: str, lambda_dir: Path, state_dir: Path, base_env: dict[str, str]):
+    def __init__(
+        self, lambda_client: Any, stack: str, lambda_dir: Path, state_dir: Path, base_env: dict[str, str]
+    ):
         self._lambda = lambda_client
         self._stack = stack
         self._lambda_dir = lambda_dir
@@ -188,9 +196,13 @@ class FunctionPool:
             if worker is not None and worker.deployed == deployed and worker.alive():
                 return worker
             if worker is not None:
-                LOG.info("replacing the worker of %s (code or configuration changed, or it ended)", deployed.name)
+                LOG.info(
+                    "replacing the worker of %s (code or configuration changed, or it ended)", deployed.name
+                )
                 worker.stop()
-            worker = Worker(deployed, self._code_dir(deployed), self._env_for(deployed), self._log_path(deployed))
+            worker = Worker(
+                deployed, self._code_dir(deployed), self._env_for(deployed), self._log_path(deployed)
+            )
             self._workers[deployed.name] = worker
             return worker
 

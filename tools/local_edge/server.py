@@ -34,7 +34,7 @@ class _Handler(BaseHTTPRequestHandler):
             self.request = self.tls.wrap_socket(self.request, server_side=True)
         super().setup()
 
-    def log_message(self, format: str, *args: Any) -> None:  # noqa: A002 - the base class's name
+    def log_message(self, format: str, *args: Any) -> None:
         LOG.info("%s %s", self.client_address[0], format % args)
 
     def _serve(self) -> None:
@@ -56,7 +56,9 @@ class _Handler(BaseHTTPRequestHandler):
             response = self.app(request)
         except Exception:
             LOG.exception("%s %s failed in the edge", self.command, self.path)
-            response = Response(500, [("Content-Type", "text/plain")], b"local edge: internal error (see its log)\n")
+            response = Response(
+                500, [("Content-Type", "text/plain")], b"local edge: internal error (see its log)\n"
+            )
         self._write(response)
 
     def _write(self, response: Response) -> None:
@@ -111,7 +113,9 @@ def start_in_thread(server: ThreadingHTTPServer, name: str) -> threading.Thread:
     return thread
 
 
-def lambda_events_app(invoke_async: Callable[[str, dict[str, Any], str], None]) -> Callable[[Request], Response]:
+def lambda_events_app(
+    invoke_async: Callable[[str, dict[str, Any], str], None],
+) -> Callable[[Request], Response]:
     """POST /lambda-events {"FunctionArn": ..., "Event": ...}: queued, answered 202 at once
     (S3 invokes its notification targets asynchronously)."""
 
