@@ -76,7 +76,9 @@ def edge(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalEdge]:
     process = None
     try:
         # Waiting for the distribution is moto's no-op; skipping it keeps the test short.
-        runner = PlaybookRunner(repo_root=REPO_ROOT, endpoint_url=moto.url, state_dir=state)
+        runner = PlaybookRunner(
+            repo_root=REPO_ROOT, endpoint_url=moto.url, state_dir=state, extra_env=dict(FAKE_CREDENTIALS)
+        )
         result = runner.run("provision.yml", {"aws_edge_wait": False})
         assert result.returncode == 0, (
             f"provisioning failed:\n{json.dumps(result.output)[-3000:]}\n{result.stderr[-2000:]}"

@@ -118,7 +118,8 @@ class Worker:
             return self._exchange(request, deadline)
 
     def _exchange(self, request: dict[str, Any], deadline: float) -> Any:
-        assert self.process.stdin is not None and self.process.stdout is not None
+        if self.process.stdin is None or self.process.stdout is None:
+            raise FunctionError("Runtime.ExitError", "the function's process has no pipes")
         try:
             self.process.stdin.write((json.dumps(request) + "\n").encode())
             self.process.stdin.flush()
