@@ -70,7 +70,7 @@ def _match_path(template: str, path: str) -> dict[str, str] | None:
 def _specificity(route: Route) -> tuple[int, int, int, int]:
     """Higher is more specific: no greedy variable, more literal segments, more segments,
     a named method over ANY (API Gateway prefers the most specific match)."""
-    method, _, template = route.route_key.partition(" ")
+    method, template = route.route_key.split(" ", 1)
     segments = template.split("/")[1:]
     greedy = any((m := PATH_VARIABLE.match(s)) and m.group("greedy") for s in segments)
     literal = sum(1 for s in segments if not PATH_VARIABLE.match(s))
@@ -87,7 +87,9 @@ def match_route(routes: list[Route], method: str, path: str) -> RouteMatch | Non
         if route.route_key == DEFAULT_ROUTE:
             default = RouteMatch(route, {})
             continue
-        route_method, _, template = route.route_key.partition(" ")
+        route_method, separator, template = route.route_key.partition(" ")
+        if not separator:
+            continue
         if route_method not in (method, ANY):
             continue
         parameters = _match_path(template, path)

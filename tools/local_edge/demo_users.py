@@ -32,7 +32,7 @@ def new_password() -> str:
     classes = [string.ascii_uppercase, string.ascii_lowercase, string.digits, SYMBOLS]
     characters = [secrets.choice(chosen) for chosen in classes]
     alphabet = "".join(classes)
-    characters += [secrets.choice(alphabet) for _ in range(PASSWORD_LENGTH - len(characters))]
+    characters += [secrets.choice(alphabet) for _index in range(PASSWORD_LENGTH - len(characters))]
     secrets.SystemRandom().shuffle(characters)
     return "".join(characters)
 

@@ -38,7 +38,7 @@ class _Handler(BaseHTTPRequestHandler):
         LOG.info("%s %s", self.client_address[0], format % args)
 
     def _serve(self) -> None:
-        path, _, query = self.path.partition("?")
+        path, query = [*self.path.split("?", 1), ""][:2]
         length = int(self.headers.get("Content-Length") or 0)
         if length > MAX_BODY:
             self._write(Response(413, [("Content-Type", "text/plain")], b"request too large\n"))

@@ -40,7 +40,7 @@ class LambdaContext:
 def load_handler(code_dir: str, handler: str) -> Any:
     sys.path.insert(0, code_dir)
     os.chdir(code_dir)
-    module_name, _, function_name = handler.rpartition(".")
+    module_name, function_name = handler.rsplit(".", 1)
     return getattr(importlib.import_module(module_name), function_name)
 
 
