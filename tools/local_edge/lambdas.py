@@ -29,6 +29,7 @@ import time
 import uuid
 import zipfile
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import IO, Any
 
@@ -183,6 +184,7 @@ class FunctionPool:
         deployed = deployed_from(config)
         worker = self._worker_for(deployed)
         request_id = str(uuid.uuid4())
+        self._record_invocation(deployed.name, request_id)
         try:
             return worker.invoke(event, request_id)
         except FunctionError as error:
@@ -190,6 +192,13 @@ class FunctionPool:
             if not worker.alive():
                 self._forget(worker)
             raise
+
+    def _record_invocation(self, function_name: str, request_id: str) -> None:
+        """One line per invocation in <state>/edge/invocations.log, as Lambda's START line
+        in CloudWatch: how tests tell that no function ran for a refused request."""
+        stamp = datetime.now(UTC).isoformat(timespec="milliseconds")
+        with self._lock, open(self._state_dir / "invocations.log", "a") as log:
+            log.write(f"{stamp} {function_name} {request_id}\n")
 
     def _worker_for(self, deployed: Deployed) -> Worker:
         with self._lock:
