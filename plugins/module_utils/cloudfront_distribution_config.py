@@ -72,7 +72,9 @@ def _api_origin(api_domain_name, api_origin_path):
     }
 
 
-def _behaviour(origin_id, viewer_protocol_policy, cache_policy_id, methods, headers_policy_id, key_group_id=None):
+def _behaviour(
+    origin_id, viewer_protocol_policy, cache_policy_id, methods, *, headers_policy_id, key_group_id=None
+):
     behaviour = {
         "TargetOriginId": origin_id,
         "ViewerProtocolPolicy": viewer_protocol_policy,
@@ -95,7 +97,13 @@ def _ordered(path_pattern, behaviour):
 def build_cache_behaviours(key_group_id, headers_policy_id=RESPONSE_HEADERS_POLICY_SECURITY_HEADERS):
     """Ordered behaviours; a more specific pattern comes before the one it narrows.  Each
     adds the response headers policy `headers_policy_id`."""
-    api = _behaviour(API_ORIGIN_ID, "https-only", CACHE_POLICY_CACHING_DISABLED, ALL_METHODS, headers_policy_id)
+    api = _behaviour(
+        API_ORIGIN_ID,
+        "https-only",
+        CACHE_POLICY_CACHING_DISABLED,
+        ALL_METHODS,
+        headers_policy_id=headers_policy_id,
+    )
     api["OriginRequestPolicyId"] = ORIGIN_REQUEST_POLICY_ALL_VIEWER_EXCEPT_HOST
     behaviours = [_ordered("/api/*", api)]
     for prefix in SIGNED_PREFIXES:
@@ -104,7 +112,12 @@ def build_cache_behaviours(key_group_id, headers_policy_id=RESPONSE_HEADERS_POLI
             (f"/{prefix}/*", CACHE_POLICY_CACHING_OPTIMIZED),
         ):
             video = _behaviour(
-                VIDEO_ORIGIN_ID, "https-only", cache_policy, READ_METHODS, headers_policy_id, key_group_id
+                VIDEO_ORIGIN_ID,
+                "https-only",
+                cache_policy,
+                READ_METHODS,
+                headers_policy_id=headers_policy_id,
+                key_group_id=key_group_id,
             )
             behaviours.append(_ordered(pattern, video))
     return behaviours
@@ -151,7 +164,11 @@ def build_distribution_config(
     behaviour adds the response headers policy `response_headers_policy_id`."""
     aliases = list(aliases or [])
     default = _behaviour(
-        WEB_ORIGIN_ID, "redirect-to-https", CACHE_POLICY_CACHING_OPTIMIZED, READ_METHODS, response_headers_policy_id
+        WEB_ORIGIN_ID,
+        "redirect-to-https",
+        CACHE_POLICY_CACHING_OPTIMIZED,
+        READ_METHODS,
+        headers_policy_id=response_headers_policy_id,
     )
     return {
         "Comment": comment,

@@ -80,7 +80,11 @@ class PageObject:
         return base64.b64encode(hashlib.sha256(self.body).digest()).decode("ascii")
 
     def summary(self) -> dict[str, str]:
-        return {"content_type": self.content_type, "cache_control": self.cache_control, "sha256": self.checksum}
+        return {
+            "content_type": self.content_type,
+            "cache_control": self.cache_control,
+            "sha256": self.checksum,
+        }
 
 
 @dataclass(frozen=True)
@@ -92,7 +96,11 @@ class StoredObject:
     checksum: str | None
 
     def summary(self) -> dict[str, str | None]:
-        return {"content_type": self.content_type, "cache_control": self.cache_control, "sha256": self.checksum}
+        return {
+            "content_type": self.content_type,
+            "cache_control": self.cache_control,
+            "sha256": self.checksum,
+        }
 
 
 @dataclass(frozen=True)
@@ -110,7 +118,9 @@ def content_type_for(key: str) -> str:
     extension = os.path.splitext(name)[1].lower()
     if extension not in CONTENT_TYPES:
         known = ", ".join(sorted(CONTENT_TYPES))
-        raise PageError(f"{key}: no Content-Type known for {extension or 'a name without extension'} (known: {known})")
+        raise PageError(
+            f"{key}: no Content-Type known for {extension or 'a name without extension'} (known: {known})"
+        )
     return CONTENT_TYPES[extension]
 
 
@@ -118,12 +128,16 @@ def cache_control_for(key: str) -> str:
     if not key.startswith(ASSETS_DIR):
         return CACHE_REVALIDATE
     if not HASHED_ASSET.match(key):
-        raise PageError(f"{key}: files under assets/ must be named <name>-<hash>.<ext>; they are cached for a year")
+        raise PageError(
+            f"{key}: files under assets/ must be named <name>-<hash>.<ext>; they are cached for a year"
+        )
     return CACHE_IMMUTABLE
 
 
 def page_object(key: str, body: bytes) -> PageObject:
-    return PageObject(key=key, body=body, content_type=content_type_for(key), cache_control=cache_control_for(key))
+    return PageObject(
+        key=key, body=body, content_type=content_type_for(key), cache_control=cache_control_for(key)
+    )
 
 
 def read_build(root: str) -> dict[str, bytes]:

@@ -94,7 +94,7 @@ from ansible_collections.privatecast.streaming.plugins.module_utils.cloudfront_d
     config_differences,
     project,
 )
-from ansible_collections.privatecast.streaming.plugins.module_utils.cloudfront_response_headers_config import (
+from ansible_collections.privatecast.streaming.plugins.module_utils.cloudfront_page_headers import (
     build_policy_config,
     content_security_policy,
 )
@@ -117,7 +117,10 @@ def find_policy_id(client, name: str) -> str | None:
 
 def get_policy(client, policy_id: str) -> dict[str, Any]:
     response = client.get_response_headers_policy(aws_retry=True, Id=policy_id)
-    return {"config": response["ResponseHeadersPolicy"]["ResponseHeadersPolicyConfig"], "etag": response["ETag"]}
+    return {
+        "config": response["ResponseHeadersPolicy"]["ResponseHeadersPolicyConfig"],
+        "etag": response["ETag"],
+    }
 
 
 def ensure_present(client, module: AnsibleAWSModule) -> dict[str, Any]:
@@ -132,7 +135,9 @@ def ensure_present(client, module: AnsibleAWSModule) -> dict[str, Any]:
     if policy_id is None:
         result.update(changed=True, id="", diff={"before": {}, "after": comparable(desired)})
         if not module.check_mode:
-            response = client.create_response_headers_policy(aws_retry=True, ResponseHeadersPolicyConfig=desired)
+            response = client.create_response_headers_policy(
+                aws_retry=True, ResponseHeadersPolicyConfig=desired
+            )
             result["id"] = response["ResponseHeadersPolicy"]["Id"]
         return result
     current = get_policy(client, policy_id)

@@ -181,7 +181,9 @@ def upload(client, bucket: str, prefix: str, obj: PageObject) -> None:
 def delete(client, bucket: str, prefix: str, keys: tuple[str, ...]) -> None:
     for start in range(0, len(keys), DELETE_BATCH):
         batch = [{"Key": prefix + key} for key in keys[start : start + DELETE_BATCH]]
-        response = client.delete_objects(aws_retry=True, Bucket=bucket, Delete={"Objects": batch, "Quiet": True})
+        response = client.delete_objects(
+            aws_retry=True, Bucket=bucket, Delete={"Objects": batch, "Quiet": True}
+        )
         if response.get("Errors"):
             raise PageError(f"could not delete: {response['Errors']}")
 
@@ -242,7 +244,9 @@ def main() -> None:
     except PageError as error:
         module.fail_json(msg=str(error))
     except (botocore.exceptions.ClientError, botocore.exceptions.BotoCoreError) as error:
-        module.fail_json_aws(error, msg=f"Failed to publish the viewer page to s3://{module.params['bucket']}/{prefix}")
+        module.fail_json_aws(
+            error, msg=f"Failed to publish the viewer page to s3://{module.params['bucket']}/{prefix}"
+        )
     if not module._diff:
         result.pop("diff", None)
     module.exit_json(**result)

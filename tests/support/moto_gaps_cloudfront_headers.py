@@ -43,13 +43,11 @@ STORE = "privatecast_response_headers_policies"
 
 
 class NoSuchResponseHeadersPolicy(CloudFrontException):
-
     def __init__(self) -> None:
         super().__init__("NoSuchResponseHeadersPolicy", "The response headers policy does not exist.")
 
 
 class ResponseHeadersPolicyAlreadyExists(CloudFrontException):
-
     def __init__(self) -> None:
         super().__init__(
             "ResponseHeadersPolicyAlreadyExists", "A response headers policy with this name already exists."
@@ -57,7 +55,6 @@ class ResponseHeadersPolicyAlreadyExists(CloudFrontException):
 
 
 class ResponseHeadersPolicyInUse(CloudFrontException):
-
     def __init__(self) -> None:
         super().__init__(
             "ResponseHeadersPolicyInUse", "Cannot delete the response headers policy because it is in use."
@@ -65,9 +62,10 @@ class ResponseHeadersPolicyInUse(CloudFrontException):
 
 
 class PreconditionFailed(CloudFrontException):
-
     def __init__(self) -> None:
-        super().__init__("PreconditionFailed", "The precondition in one or more of the request fields failed.")
+        super().__init__(
+            "PreconditionFailed", "The precondition in one or more of the request fields failed."
+        )
 
 
 def _policies(backend: CloudFrontBackend) -> dict[str, dict[str, Any]]:
@@ -84,7 +82,7 @@ def _new_etag() -> str:
 def _stamped(policy_id: str, config: dict[str, Any]) -> dict[str, Any]:
     return {
         "Id": policy_id,
-        "LastModifiedTime": datetime.datetime.now(datetime.timezone.utc),
+        "LastModifiedTime": datetime.datetime.now(datetime.UTC),
         "ResponseHeadersPolicyConfig": config,
         "ETag": _new_etag(),
     }
@@ -126,7 +124,11 @@ def create_response_headers_policy(self: CloudFrontResponse) -> ActionResult:
     policies[policy_id] = _stamped(policy_id, config)
     location = f"https://cloudfront.amazonaws.com/2020-05-31/response-headers-policy/{policy_id}"
     return ActionResult(
-        {"ResponseHeadersPolicy": _public(policies[policy_id]), "Location": location, "ETag": policies[policy_id]["ETag"]}
+        {
+            "ResponseHeadersPolicy": _public(policies[policy_id]),
+            "Location": location,
+            "ETag": policies[policy_id]["ETag"],
+        }
     )
 
 
@@ -137,7 +139,9 @@ def get_response_headers_policy(self: CloudFrontResponse) -> ActionResult:
 
 def get_response_headers_policy_config(self: CloudFrontResponse) -> ActionResult:
     policy = _existing(self.backend, self._get_param("Id"))
-    return ActionResult({"ResponseHeadersPolicyConfig": policy["ResponseHeadersPolicyConfig"], "ETag": policy["ETag"]})
+    return ActionResult(
+        {"ResponseHeadersPolicyConfig": policy["ResponseHeadersPolicyConfig"], "ETag": policy["ETag"]}
+    )
 
 
 def list_response_headers_policies(self: CloudFrontResponse) -> ActionResult:

@@ -76,12 +76,13 @@ def content_security_policy(connect_origins: list[str] | tuple[str, ...] = ()) -
             extra.append(origin)
     directives = []
     for name, sources in CSP_DIRECTIVES:
-        if name == CONNECT_DIRECTIVE:
-            sources = (*sources, *extra)
-        directives.append(" ".join((name, *sources)))
+        added = extra if name == CONNECT_DIRECTIVE else []
+        directives.append(" ".join((name, *sources, *added)))
     policy = "; ".join(directives)
     if len(policy) > CSP_MAX_LENGTH:
-        raise ValueError(f"the Content-Security-Policy is {len(policy)} characters; CloudFront takes {CSP_MAX_LENGTH}")
+        raise ValueError(
+            f"the Content-Security-Policy is {len(policy)} characters; CloudFront takes {CSP_MAX_LENGTH}"
+        )
     return policy
 
 
