@@ -43,7 +43,7 @@ options:
     description: The settings written to C(config.json) (keys sorted, no whitespace).
     type: dict
     required: true
-    options:
+    suboptions:
       region:
         description: AWS region of the user pool.
         type: str
