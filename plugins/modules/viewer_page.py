@@ -148,9 +148,11 @@ DELETE_BATCH = 1000
 
 
 def stored_object(client, bucket: str, key: str) -> StoredObject | None:
+    """The object's headers and checksum; None when it, or the bucket (check mode on a new
+    stack), does not exist."""
     try:
         head = client.head_object(aws_retry=True, Bucket=bucket, Key=key, ChecksumMode="ENABLED")
-    except is_boto3_error_code(["404", "NoSuchKey", "NotFound"]):
+    except is_boto3_error_code(["404", "NoSuchKey", "NotFound", "NoSuchBucket"]):
         return None
     return StoredObject(
         content_type=head.get("ContentType"),
@@ -160,8 +162,12 @@ def stored_object(client, bucket: str, key: str) -> StoredObject | None:
 
 
 def existing_keys(client, bucket: str, prefix: str) -> list[str]:
+    """Keys below the prefix; none while the bucket does not exist (check mode on a new stack)."""
     paginator = client.get_paginator("list_objects_v2")
-    pages = paginator.paginate(Bucket=bucket, Prefix=prefix).build_full_result()
+    try:
+        pages = paginator.paginate(Bucket=bucket, Prefix=prefix).build_full_result()
+    except is_boto3_error_code("NoSuchBucket"):
+        return []
     return [item["Key"][len(prefix) :] for item in pages.get("Contents", [])]
 
 

@@ -252,3 +252,12 @@ def test_a_broken_build_fails_before_touching_the_bucket(s3, capsys, tmp_path):
     failed = publish(capsys, src)
     assert failed["rc"] == 1 and "assets/app.js" in failed["msg"]
     assert bucket_page(s3) == {}
+
+
+def test_check_mode_before_the_bucket_exists_plans_every_upload(capsys, tmp_path):
+    src = write_build(tmp_path / "web", BUILD)
+    with mock_aws():
+        checked = publish(capsys, src, check=True, delete_stale=True)
+        assert checked["rc"] == 0 and checked["changed"] is True
+        assert checked["uploaded"][-2:] == ["config.json", "index.html"] and checked["deleted"] == []
+        assert boto3.client("s3", region_name="us-east-1").list_buckets()["Buckets"] == []
