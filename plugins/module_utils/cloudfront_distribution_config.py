@@ -27,7 +27,9 @@ CACHE_POLICY_CACHING_DISABLED = "4135ea2d-6df8-44a3-9df3-4b5a84be39ad"
 # Forwards every viewer header but Host (API Gateway routes on its own host name), plus
 # cookies and query strings: the API sees the Authorization header and the cookies.
 ORIGIN_REQUEST_POLICY_ALL_VIEWER_EXCEPT_HOST = "b689b0a8-53d0-40ab-baf2-68738e2966ac"
-# HSTS, X-Content-Type-Options, X-Frame-Options, Referrer-Policy, X-XSS-Protection.
+# HSTS, X-Content-Type-Options, X-Frame-Options, Referrer-Policy, X-XSS-Protection.  The
+# default of the module's response_headers_policy_id; the aws_edge role gives its own
+# policy with the page's Content-Security-Policy instead.
 RESPONSE_HEADERS_POLICY_SECURITY_HEADERS = "67f7725c-6f97-4210-82d7-5512b31e9d03"
 
 WEB_ORIGIN_ID = "web"
@@ -70,7 +72,9 @@ def _api_origin(api_domain_name, api_origin_path):
     }
 
 
-def _behaviour(origin_id, viewer_protocol_policy, cache_policy_id, methods, key_group_id=None):
+def _behaviour(
+    origin_id, viewer_protocol_policy, cache_policy_id, methods, *, headers_policy_id, key_group_id=None
+):
     behaviour = {
         "TargetOriginId": origin_id,
         "ViewerProtocolPolicy": viewer_protocol_policy,
@@ -78,7 +82,7 @@ def _behaviour(origin_id, viewer_protocol_policy, cache_policy_id, methods, key_
         # Compression only takes effect where the cache policy caches.
         "Compress": cache_policy_id == CACHE_POLICY_CACHING_OPTIMIZED,
         "CachePolicyId": cache_policy_id,
-        "ResponseHeadersPolicyId": RESPONSE_HEADERS_POLICY_SECURITY_HEADERS,
+        "ResponseHeadersPolicyId": headers_policy_id,
         "TrustedKeyGroups": {"Enabled": bool(key_group_id), "Quantity": 1 if key_group_id else 0},
     }
     if key_group_id:
@@ -90,9 +94,16 @@ def _ordered(path_pattern, behaviour):
     return dict(behaviour, PathPattern=path_pattern)
 
 
-def build_cache_behaviours(key_group_id):
-    """Ordered behaviours; a more specific pattern comes before the one it narrows."""
-    api = _behaviour(API_ORIGIN_ID, "https-only", CACHE_POLICY_CACHING_DISABLED, ALL_METHODS)
+def build_cache_behaviours(key_group_id, headers_policy_id=RESPONSE_HEADERS_POLICY_SECURITY_HEADERS):
+    """Ordered behaviours; a more specific pattern comes before the one it narrows.  Each
+    adds the response headers policy `headers_policy_id`."""
+    api = _behaviour(
+        API_ORIGIN_ID,
+        "https-only",
+        CACHE_POLICY_CACHING_DISABLED,
+        ALL_METHODS,
+        headers_policy_id=headers_policy_id,
+    )
     api["OriginRequestPolicyId"] = ORIGIN_REQUEST_POLICY_ALL_VIEWER_EXCEPT_HOST
     behaviours = [_ordered("/api/*", api)]
     for prefix in SIGNED_PREFIXES:
@@ -100,7 +111,14 @@ def build_cache_behaviours(key_group_id):
             (f"/{prefix}/*.m3u8", CACHE_POLICY_CACHING_DISABLED),
             (f"/{prefix}/*", CACHE_POLICY_CACHING_OPTIMIZED),
         ):
-            video = _behaviour(VIDEO_ORIGIN_ID, "https-only", cache_policy, READ_METHODS, key_group_id)
+            video = _behaviour(
+                VIDEO_ORIGIN_ID,
+                "https-only",
+                cache_policy,
+                READ_METHODS,
+                headers_policy_id=headers_policy_id,
+                key_group_id=key_group_id,
+            )
             behaviours.append(_ordered(pattern, video))
     return behaviours
 
@@ -140,10 +158,18 @@ def build_distribution_config(
     aliases=None,
     acm_certificate_arn=None,
     enabled=True,
+    response_headers_policy_id=RESPONSE_HEADERS_POLICY_SECURITY_HEADERS,
 ):
-    """The DistributionConfig this product wants (without CallerReference)."""
+    """The DistributionConfig this product wants (without CallerReference).  Every
+    behaviour adds the response headers policy `response_headers_policy_id`."""
     aliases = list(aliases or [])
-    default = _behaviour(WEB_ORIGIN_ID, "redirect-to-https", CACHE_POLICY_CACHING_OPTIMIZED, READ_METHODS)
+    default = _behaviour(
+        WEB_ORIGIN_ID,
+        "redirect-to-https",
+        CACHE_POLICY_CACHING_OPTIMIZED,
+        READ_METHODS,
+        headers_policy_id=response_headers_policy_id,
+    )
     return {
         "Comment": comment,
         "Enabled": enabled,
@@ -161,7 +187,7 @@ def build_distribution_config(
             ]
         ),
         "DefaultCacheBehavior": default,
-        "CacheBehaviors": _quantified(build_cache_behaviours(key_group_id)),
+        "CacheBehaviors": _quantified(build_cache_behaviours(key_group_id, response_headers_policy_id)),
     }
 
 

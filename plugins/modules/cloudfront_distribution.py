@@ -22,8 +22,9 @@ description:
     C(/hls/*.m3u8), C(/hls/*), C(/recordings/*.m3u8), C(/recordings/*) from the bucket for
     holders of cookies signed by a key of O(key_group_id), playlists never cached
     (C(CachingDisabled)) and segments cached (C(CachingOptimized)); the default behaviour
-    serves C(web/) publicly (C(CachingOptimized)). Every behaviour adds the managed
-    C(SecurityHeadersPolicy) response headers. Viewers are redirected to HTTPS for the
+    serves C(web/) publicly (C(CachingOptimized)). Every behaviour adds the response
+    headers policy O(response_headers_policy_id) (by default the managed
+    C(SecurityHeadersPolicy)). Viewers are redirected to HTTPS for the
     page and refused plain HTTP elsewhere. The default root object is C(index.html)."
   - The distribution is found by its O(comment). Only the settings above are compared;
     the distribution is updated (with its ETag) only when one of them differs.
@@ -58,6 +59,13 @@ options:
   key_group_id:
     description: Id of the key group whose keys sign the cookies for C(/hls/*) and C(/recordings/*).
     type: str
+  response_headers_policy_id:
+    description:
+      - Id of the response headers policy every behaviour adds (see
+        M(privatecast.streaming.cloudfront_response_headers_policy) for the page's policy).
+      - Defaults to the managed C(SecurityHeadersPolicy), C(67f7725c-6f97-4210-82d7-5512b31e9d03).
+    type: str
+    default: 67f7725c-6f97-4210-82d7-5512b31e9d03
   price_class:
     description: Which edge locations serve the distribution; C(PriceClass_100) is the cheapest.
     type: str
@@ -100,6 +108,7 @@ EXAMPLES = r"""
     origin_access_control_id: "{{ oac.id }}"
     api_endpoint: https://a1b2c3d4e5.execute-api.eu-west-1.amazonaws.com
     key_group_id: "{{ key_group.key_group_id }}"
+    response_headers_policy_id: "{{ headers_policy.id }}"
     tags:
       privatecast:stack: demo
       privatecast:component: edge
@@ -161,6 +170,7 @@ from ansible_collections.amazon.aws.plugins.module_utils.tagging import (
 )
 from ansible_collections.privatecast.streaming.plugins.module_utils.cloudfront_distribution_config import (
     PRICE_CLASSES,
+    RESPONSE_HEADERS_POLICY_SECURITY_HEADERS,
     api_origin_from_endpoint,
     build_distribution_config,
     comparable,
@@ -170,7 +180,13 @@ from ansible_collections.privatecast.streaming.plugins.module_utils.cloudfront_d
 )
 
 WAIT_DELAY_SECONDS = 20
-REQUIRED_WHEN_PRESENT = ("s3_domain_name", "origin_access_control_id", "api_endpoint", "key_group_id")
+REQUIRED_WHEN_PRESENT = (
+    "s3_domain_name",
+    "origin_access_control_id",
+    "api_endpoint",
+    "key_group_id",
+    "response_headers_policy_id",
+)
 
 
 def find_distribution(client, comment: str) -> dict[str, Any] | None:
@@ -242,6 +258,7 @@ def desired_config(module: AnsibleAWSModule) -> dict[str, Any]:
         aliases=params["aliases"],
         acm_certificate_arn=params["acm_certificate_arn"],
         enabled=params["enabled"],
+        response_headers_policy_id=params["response_headers_policy_id"],
     )
 
 
@@ -330,6 +347,7 @@ def main() -> None:
             origin_access_control_id=dict(type="str"),
             api_endpoint=dict(type="str"),
             key_group_id=dict(type="str"),
+            response_headers_policy_id=dict(type="str", default=RESPONSE_HEADERS_POLICY_SECURITY_HEADERS),
             price_class=dict(type="str", choices=PRICE_CLASSES, default="PriceClass_100"),
             aliases=dict(type="list", elements="str", default=[]),
             acm_certificate_arn=dict(type="str"),

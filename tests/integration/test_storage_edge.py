@@ -8,8 +8,11 @@ moto 5.2.5 gaps this test works around (the product is unchanged by them):
 - DISTRIBUTION ORIGINS: moto drops `OriginAccessControlId` and the `S3OriginConfig` of S3
   origins (real CloudFront returns both); the test's moto server (tests.support.moto_gaps)
   keeps them, so the second run must change nothing.
-- CACHE / RESPONSE-HEADERS POLICIES: moto has no API for them (404), so the test checks
-  the behaviours reference the managed policy ids but cannot check the policies exist.
+- CACHE POLICIES: moto has no API for them (404), so the test checks the behaviours
+  reference the managed cache and origin request policy ids but cannot read the policies.
+- RESPONSE HEADERS POLICIES: moto has no API for them (404) either; the test's moto server
+  (tests.support.moto_gaps_cloudfront_headers) serves it as AWS documents it, so the test
+  reads back the page's policy (<stack>-page) and its Content-Security-Policy.
 - S3 lifecycle transitions and policies are stored, not enforced; the test reads back what
   was set.
 """
@@ -17,6 +20,7 @@ moto 5.2.5 gaps this test works around (the product is unchanged by them):
 from __future__ import annotations
 
 import json
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -32,15 +36,66 @@ ACCOUNT = "123456789012"
 BUCKET = f"{STACK}-video-{ACCOUNT}"
 BUCKET_ARN = f"arn:aws:s3:::{BUCKET}"
 API_DOMAIN = "abc123defg.execute-api.us-east-1.amazonaws.com"
-# Recordings are kept forever by default; the test sets an age to check the rule.
-EXTRA_VARS = {"aws_edge_api_endpoint": f"https://{API_DOMAIN}", "aws_storage_recordings_expiration_days": 365}
+USER_POOL_ID = "us-east-1_Edge7Test"
+CLIENT_ID = "edgetestclient0123456789ab"
+# Recordings are kept forever by default; the test sets an age to check the rule. The
+# facts the aws_auth role would leave come as extra vars too.
+BASE_VARS = {
+    "aws_edge_api_endpoint": f"https://{API_DOMAIN}",
+    "aws_storage_recordings_expiration_days": 365,
+    "aws_auth_user_pool_id": USER_POOL_ID,
+    "aws_auth_client_id": CLIENT_ID,
+    "aws_auth_mfa": "required",
+    "aws_auth_password_minimum_length": 16,
+}
+COGNITO = "https://cognito-idp.us-east-1.amazonaws.com/"
+PAGE_POLICY = f"{STACK}-page"
+CSP = (
+    "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
+    "media-src 'self' blob:; connect-src 'self' https://cognito-idp.us-east-1.amazonaws.com; "
+    "worker-src 'self' blob:; manifest-src 'self'; base-uri 'none'; form-action 'none'; "
+    "frame-ancestors 'none'"
+)
+IMMUTABLE = "public, max-age=31536000, immutable"
+# A stand-in for the built page (the real one is roles/aws_edge/files/web): what the
+# role does with a build does not depend on what the page says.
+BUILD = {
+    "index.html": b'<!doctype html><script type="module" src="/assets/index-4F3A9C1B.js"></script>',
+    "assets/index-4F3A9C1B.js": b"import './chunk-Z9Y8X7W6.js';\n",
+    "assets/chunk-Z9Y8X7W6.js": b"export const x = 1;\n",
+    "assets/index-C0FFEE12.css": b"body{margin:0}\n",
+    "assets/logo-DEADBEEF.svg": b'<svg xmlns="http://www.w3.org/2000/svg"/>',
+}
+WEB_HEADERS = {
+    "index.html": ("text/html; charset=utf-8", "no-cache"),
+    "config.json": ("application/json", "no-cache"),
+    "assets/index-4F3A9C1B.js": ("text/javascript", IMMUTABLE),
+    "assets/chunk-Z9Y8X7W6.js": ("text/javascript", IMMUTABLE),
+    "assets/index-C0FFEE12.css": ("text/css", IMMUTABLE),
+    "assets/logo-DEADBEEF.svg": ("image/svg+xml", IMMUTABLE),
+}
+CONFIG = {
+    "adminGroup": "admins",
+    "clientId": CLIENT_ID,
+    "cognitoEndpoint": COGNITO,
+    "livePlaylist": "/hls/0/stream.m3u8",
+    "mfa": "required",
+    "passwordPolicy": {
+        "minimumLength": 16,
+        "requireLowercase": True,
+        "requireNumbers": True,
+        "requireSymbols": True,
+        "requireUppercase": True,
+    },
+    "region": "us-east-1",
+    "userPoolId": USER_POOL_ID,
+}
 OWNCAST_USER = f"{STACK}-owncast"
 OWNCAST_PARAMETER = f"/privatecast/{STACK}/owncast/s3-access-key"
 
 CACHING_OPTIMIZED = "658327ea-f89d-4fab-a63d-7e88639e58f6"
 CACHING_DISABLED = "4135ea2d-6df8-44a3-9df3-4b5a84be39ad"
 ALL_VIEWER_EXCEPT_HOST = "b689b0a8-53d0-40ab-baf2-68738e2966ac"
-SECURITY_HEADERS = "67f7725c-6f97-4210-82d7-5512b31e9d03"
 TAGS = {"privatecast:stack": STACK}
 
 
@@ -226,9 +281,10 @@ def assert_distribution_as_specified(moto: MotoServer) -> dict[str, Any]:
     assert sorted(api_behaviour["AllowedMethods"]["Items"]) == sorted(
         ["GET", "HEAD", "OPTIONS", "PUT", "POST", "PATCH", "DELETE"]
     )
-    # moto gap CACHE / RESPONSE-HEADERS POLICIES: only the referenced ids can be checked.
+    # Every behaviour adds the page's headers policy (read back in assert_page_policy).
+    policy_id = page_policy(moto)["Id"]
     for behaviour in [default, *behaviours]:
-        assert behaviour["ResponseHeadersPolicyId"] == SECURITY_HEADERS
+        assert behaviour["ResponseHeadersPolicyId"] == policy_id
 
     tags = cloudfront.list_tags_for_resource(Resource=distribution["ARN"])["Tags"]["Items"]
     assert {tag["Key"]: tag["Value"] for tag in tags} == {
@@ -239,18 +295,89 @@ def assert_distribution_as_specified(moto: MotoServer) -> dict[str, Any]:
     return distribution
 
 
-def test_storage_and_edge_converge_twice(playbook: PlaybookRunner, moto: MotoServer) -> None:
-    first = playbook.run(PLAYBOOK, EXTRA_VARS)
+def page_policy(moto: MotoServer) -> dict[str, Any]:
+    """The stack's one custom response headers policy, found by name as the role finds it."""
+    listing = moto.client("cloudfront").list_response_headers_policies(Type="custom")
+    policies = [
+        item["ResponseHeadersPolicy"] for item in listing["ResponseHeadersPolicyList"].get("Items") or []
+    ]
+    assert [policy["ResponseHeadersPolicyConfig"]["Name"] for policy in policies] == [PAGE_POLICY]
+    return policies[0]
+
+
+def assert_page_policy(moto: MotoServer) -> None:
+    policy_id = page_policy(moto)["Id"]
+    config = moto.client("cloudfront").get_response_headers_policy(Id=policy_id)["ResponseHeadersPolicy"]
+    headers = config["ResponseHeadersPolicyConfig"]["SecurityHeadersConfig"]
+    assert headers == {
+        "ContentSecurityPolicy": {"Override": True, "ContentSecurityPolicy": CSP},
+        "StrictTransportSecurity": {
+            "Override": True,
+            "AccessControlMaxAgeSec": 31536000,
+            "IncludeSubdomains": True,
+            "Preload": False,
+        },
+        "ContentTypeOptions": {"Override": True},
+        "FrameOptions": {"Override": True, "FrameOption": "DENY"},
+        "ReferrerPolicy": {"Override": True, "ReferrerPolicy": "strict-origin-when-cross-origin"},
+        "XSSProtection": {"Override": True, "Protection": True, "ModeBlock": True},
+    }
+
+
+def web_objects(moto: MotoServer) -> dict[str, dict[str, Any]]:
+    """Every object under web/: body and headers (HeadObject and GetObject)."""
+    s3 = moto.client("s3")
+    listing = s3.list_objects_v2(Bucket=BUCKET, Prefix="web/").get("Contents", [])
+    found = {}
+    for item in listing:
+        head = s3.head_object(Bucket=BUCKET, Key=item["Key"], ChecksumMode="ENABLED")
+        body = s3.get_object(Bucket=BUCKET, Key=item["Key"])["Body"].read()
+        found[item["Key"].removeprefix("web/")] = {
+            "headers": (head["ContentType"], head.get("CacheControl")),
+            "body": body,
+            "last_modified": head["LastModified"],
+        }
+    return found
+
+
+def assert_page_published(moto: MotoServer) -> dict[str, dict[str, Any]]:
+    objects = web_objects(moto)
+    assert {key: found["headers"] for key, found in objects.items()} == WEB_HEADERS
+    for key, body in BUILD.items():
+        assert objects[key]["body"] == body
+    assert json.loads(objects["config.json"]["body"]) == CONFIG
+    # Sorted keys, no whitespace: the same settings are the same bytes.
+    assert (
+        objects["config.json"]["body"] == json.dumps(CONFIG, sort_keys=True, separators=(",", ":")).encode()
+    )
+    return objects
+
+
+def write_build(root: Path, files: dict[str, bytes]) -> Path:
+    for key, body in files.items():
+        path = root / key
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_bytes(body)
+    return root
+
+
+def test_storage_and_edge_converge_twice(playbook: PlaybookRunner, moto: MotoServer, tmp_path: Path) -> None:
+    web = write_build(tmp_path / "web", BUILD)
+    extra_vars = {**BASE_VARS, "aws_edge_web_dir": str(web)}
+    first = playbook.run(PLAYBOOK, extra_vars)
     assert first.returncode == 0, first.stderr or first.output
     assert first.failed() == 0
 
     distribution = assert_distribution_as_specified(moto)
+    assert_page_policy(moto)
+    assert_page_published(moto)
     facts = task_result(first, "Set the edge facts")["ansible_facts"]
     assert facts["aws_edge_distribution_id"] == distribution["Id"]
     assert facts["aws_edge_distribution_arn"] == distribution["ARN"]
     assert facts["aws_edge_domain_name"] == distribution["DomainName"]
     key_group_id = moto.client("cloudfront").list_key_groups()["KeyGroupList"]["Items"][0]["KeyGroup"]["Id"]
     assert facts["aws_edge_key_group_id"] == key_group_id
+    assert facts["aws_edge_response_headers_policy_id"] == page_policy(moto)["Id"]
     storage_facts = task_result(first, "Set the storage facts")["ansible_facts"]
     assert storage_facts["aws_storage_bucket_name"] == BUCKET
     assert storage_facts["aws_storage_bucket_arn"] == BUCKET_ARN
@@ -261,7 +388,7 @@ def test_storage_and_edge_converge_twice(playbook: PlaybookRunner, moto: MotoSer
     assert owncast_key_ids(moto) == [key["access_key_id"]]
     assert_secret_never_printed(first, key["secret_access_key"])
 
-    second = playbook.run(PLAYBOOK, EXTRA_VARS)
+    second = playbook.run(PLAYBOOK, extra_vars)
     assert second.returncode == 0, second.stderr or second.output
     assert second.changed() == 0, f"changed on the second run: {second.changed_tasks()}"
     assert stored_owncast_key(moto) == key
@@ -269,9 +396,35 @@ def test_storage_and_edge_converge_twice(playbook: PlaybookRunner, moto: MotoSer
     assert_secret_never_printed(second, key["secret_access_key"])
     assert_bucket_as_specified(moto, distribution["ARN"])
     assert_distribution_as_specified(moto)
+    assert_page_policy(moto)
+    published = assert_page_published(moto)
+
+    # Check mode with a new build and another Cognito endpoint: both tasks report the
+    # change, and nothing changes.
+    rebuilt = write_build(
+        tmp_path / "web2", {**BUILD, "index.html": b"<!doctype html>v2", "assets/app-12345678.js": b"2"}
+    )
+    checked = playbook.run(
+        PLAYBOOK,
+        {
+            **extra_vars,
+            "aws_edge_web_dir": str(rebuilt),
+            "aws_edge_cognito_endpoint": "https://auth.example.org/",
+        },
+        check=True,
+    )
+    assert checked.returncode == 0, checked.stderr or checked.output
+    page = task_result(checked, "Publish the viewer page and its config.json under web/")
+    assert page["changed"] is True
+    assert page["uploaded"] == ["assets/app-12345678.js", "config.json", "index.html"]
+    assert task_result(
+        checked, "Send the page's Content-Security-Policy and security headers with every response"
+    )["changed"]
+    assert web_objects(moto) == published
+    assert_page_policy(moto)
 
     rotated = playbook.run(
-        PLAYBOOK, {**EXTRA_VARS, "storage_edge_with_edge": False, "aws_storage_rotate_owncast_key": True}
+        PLAYBOOK, {**extra_vars, "storage_edge_with_edge": False, "aws_storage_rotate_owncast_key": True}
     )
     assert rotated.returncode == 0, rotated.stderr or rotated.output
     new_key = stored_owncast_key(moto)

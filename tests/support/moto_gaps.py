@@ -52,7 +52,7 @@ from moto.s3 import responses as s3_responses
 from moto.s3.models import FakeBucket
 from moto.server import main as moto_server_main
 
-from tests.support import moto_gaps_cognito, moto_gaps_lambda_events
+from tests.support import moto_gaps_cloudfront_headers, moto_gaps_cognito, moto_gaps_lambda_events
 
 EMPTY_VALUE = "__privatecast_empty__"
 AWS_RULE_NAMES = {"prefix": "Prefix", "suffix": "Suffix"}
@@ -223,6 +223,7 @@ def _patch_once(owner: type, name: str, wrap) -> None:
 
 
 def apply() -> None:
+    moto_gaps_cloudfront_headers.apply()
     FakeBucket.get_permission = bucket_permission
     apigw_responses.ApiGatewayV2Response.get_authorizers = get_authorizers
     apigw_responses.ApiGatewayV2Response.update_stage = update_stage

@@ -125,3 +125,23 @@ def test_absent_disables_then_deletes(capsys):
     assert removed["changed"] is True and removed["id"] == created["id"]
     assert client().list_distributions()["DistributionList"].get("Items") in (None, [])
     assert run(capsys, state="absent")["changed"] is False
+
+
+def test_every_behaviour_takes_the_given_headers_policy_and_a_new_one_updates(capsys):
+    created = run(capsys)
+    config = the_config()
+    behaviours = [config["DefaultCacheBehavior"], *config["CacheBehaviors"]["Items"]]
+    # Without the option: the managed SecurityHeadersPolicy.
+    assert {b["ResponseHeadersPolicyId"] for b in behaviours} == {"67f7725c-6f97-4210-82d7-5512b31e9d03"}
+
+    checked = run(capsys, check=True, response_headers_policy_id="page-policy-1")
+    assert checked["changed"] is True
+    assert checked["diff"]["after"]["DefaultCacheBehavior"]["ResponseHeadersPolicyId"] == "page-policy-1"
+    assert the_config() == config
+
+    updated = run(capsys, response_headers_policy_id="page-policy-1")
+    assert updated["changed"] is True and updated["id"] == created["id"]
+    config = the_config()
+    behaviours = [config["DefaultCacheBehavior"], *config["CacheBehaviors"]["Items"]]
+    assert [b["ResponseHeadersPolicyId"] for b in behaviours] == ["page-policy-1"] * 6
+    assert run(capsys, response_headers_policy_id="page-policy-1")["changed"] is False

@@ -96,6 +96,12 @@ def test_https_everywhere_and_security_headers_on_every_behaviour():
         assert behaviour["ResponseHeadersPolicyId"] == cf.RESPONSE_HEADERS_POLICY_SECURITY_HEADERS
 
 
+def test_a_given_headers_policy_replaces_the_managed_one_on_every_behaviour():
+    config = build(response_headers_policy_id="page-policy")
+    behaviours = [config["DefaultCacheBehavior"], *config["CacheBehaviors"]["Items"]]
+    assert [behaviour["ResponseHeadersPolicyId"] for behaviour in behaviours] == ["page-policy"] * 6
+
+
 def test_origins_page_from_web_prefix_video_from_root_api_https_only():
     origins = {origin["Id"]: origin for origin in build()["Origins"]["Items"]}
     assert origins["web"]["OriginPath"] == "/web"
