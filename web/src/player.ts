@@ -1,6 +1,6 @@
-// Video playback: the browser's own HLS player where it has one (iOS Safari), hls.js
-// elsewhere. A 403 (expired signed cookies) renews the cookies once and reloads; a second
-// one within a minute gives up with a sentence.
+// Video playback: hls.js where the browser has Media Source Extensions, the browser's own
+// HLS player where it has not (iPhone Safari). A 403 (expired signed cookies) renews the
+// cookies once and reloads; a second one within a minute gives up with a sentence.
 import type { ErrorData } from "hls.js";
 import Hls from "hls.js/light";
 import { ForbiddenRecovery } from "./renewal";
@@ -55,14 +55,18 @@ export class Player {
     this.stopLoading();
     this.url = url;
     this.options.onProblem(null);
-    if (nativeHls(this.video)) {
+    // hls.js wherever Media Source Extensions exist: it reports a 403 as a 403, so expired
+    // cookies are renewed and nothing else is mistaken for them. The native player where
+    // they do not (iPhone Safari); recent Chromium also plays HLS natively, but says too
+    // little about errors to be preferred.
+    if (!Hls.isSupported()) {
+      if (!nativeHls(this.video)) {
+        this.options.onProblem(PLAYER_SENTENCES.unsupported);
+        return;
+      }
       this.video.addEventListener("error", this.onNativeError);
       this.video.src = url;
       this.play();
-      return;
-    }
-    if (!Hls.isSupported()) {
-      this.options.onProblem(PLAYER_SENTENCES.unsupported);
       return;
     }
     const hls = new Hls({ startPosition, enableWorker: true, workerPath: workerPath(), lowLatencyMode: false });
