@@ -148,7 +148,7 @@ def moto_signing_key() -> dict[str, Any]:
     """moto's well-known Cognito signing key (it signs every moto token); a test can mint
     tokens that differ from a real one only in the claim under test."""
     data = resources.files("moto.cognitoidp").joinpath("resources/jwks-private.json.gz").read_bytes()
-    return json.loads(gzip.decompress(data))["keys"][0]
+    return json.loads(gzip.decompress(data))
 
 
 def mint(claims: dict[str, Any], key: Any, kid: str) -> str:

@@ -47,6 +47,14 @@ class Journey:
     saved: dict[str, Any] = field(default_factory=dict)
 
 
+class AuthenticatorApp(pyotp.TOTP):
+    """The user's authenticator app. moto gap: moto's Cognito gives every user the 60-bit
+    secret "asdfasdfasdf" (AWS's are 256 bits), below pyotp's 112-bit floor for new
+    secrets, so the floor is lowered here; the codes are standard RFC 6238 either way."""
+
+    min_secret_length_bits = 0
+
+
 def screenshot(page: Page, name: str) -> None:
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
     page.screenshot(path=str(ARTIFACTS / f"phone-{name}.png"), full_page=True)
@@ -86,8 +94,8 @@ def test_first_sign_in_new_password_and_totp_enrolment(journey: Journey, local_s
     expect(page.get_by_role("heading", name="Choose a new password")).to_be_visible()
     screenshot(page, "2-new-password")
     journey.password = strong_password()
-    page.get_by_label("New password").fill(journey.password)
-    page.get_by_label("Repeat the new password").fill(journey.password)
+    page.get_by_label("New password", exact=True).fill(journey.password)
+    page.get_by_label("Repeat the new password", exact=True).fill(journey.password)
     page.get_by_role("button", name="Set password").click()
 
     setup_heading = page.get_by_role("heading", name="Set up two-step verification")
@@ -101,7 +109,7 @@ def test_first_sign_in_new_password_and_totp_enrolment(journey: Journey, local_s
         page.get_by_role("img", name=f"QR code to add {journey.email} to an authenticator app")
     ).to_be_visible()
     screenshot(page, "3-totp-setup")
-    page.get_by_label("Code from your authenticator app").fill(pyotp.TOTP(secret).now())
+    page.get_by_role("textbox", name="Code from your authenticator app").fill(AuthenticatorApp(secret).now())
     page.get_by_role("button", name="Turn on two-step verification").click()
     expect(page.get_by_role("heading", name="Live")).to_be_visible()
 
@@ -118,10 +126,12 @@ def test_sign_in_again_asks_for_the_totp_code(journey: Journey) -> None:
     page.get_by_role("button", name="Sign out").click()
     sign_in(page, journey.email, journey.password)
     expect(page.get_by_role("heading", name="Two-step verification")).to_be_visible()
-    page.get_by_label("Code from your authenticator app").fill("000000")
+    page.get_by_role("textbox", name="Code from your authenticator app").fill("000000")
     page.get_by_role("button", name="Verify").click()
     expect(page.get_by_role("alert")).to_be_visible()
-    page.get_by_label("Code from your authenticator app").fill(pyotp.TOTP(journey.saved["totp_secret"]).now())
+    page.get_by_role("textbox", name="Code from your authenticator app").fill(
+        AuthenticatorApp(journey.saved["totp_secret"]).now()
+    )
     page.get_by_role("button", name="Verify").click()
     expect(page.get_by_role("heading", name="Live")).to_be_visible()
 

@@ -82,7 +82,15 @@ class LocalStack:
     moto_url: str = MOTO_URL
 
     def client(self, service: str) -> Any:
-        return boto3.client(service, region_name=REGION, endpoint_url=self.moto_url)
+        """A client of the local stack's moto server, with scripts/up's credentials (they
+        reach nothing else)."""
+        return boto3.client(
+            service,
+            region_name=REGION,
+            endpoint_url=self.moto_url,
+            aws_access_key_id="MOTOLOCALSTACKKEYID",
+            aws_secret_access_key="moto-local-stack-secret-access-key",
+        )
 
     @cached_property
     def pool_id(self) -> str:
