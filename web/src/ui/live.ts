@@ -8,6 +8,7 @@ import {
   serverStateText,
   serversSummary,
 } from "../format";
+import { LIVE_ENDED_RETRY_MS, liveNeedsReload } from "../livewatch";
 import { PLAYER_SENTENCES, Player } from "../player";
 import { confirmDialog } from "./dialog";
 import type { AppContext } from "./context";
@@ -60,6 +61,7 @@ export class LiveView {
   private active = false;
   private status: Status | null = null;
   private target: "running" | "stopped" | null = null;
+  private lastProgressAt = 0;
 
   constructor(private readonly ctx: AppContext) {
     this.video = h("video", {
@@ -79,6 +81,10 @@ export class LiveView {
     this.soundButton = h("button", { type: "button", class: "secondary" }, "Turn sound on");
     this.soundButton.addEventListener("click", () => this.toggleSound());
     this.video.addEventListener("volumechange", () => this.syncSound());
+    this.video.addEventListener("timeupdate", () => {
+      this.lastProgressAt = Date.now();
+    });
+    this.video.addEventListener("ended", () => this.liveEnded());
     this.playerProblem = h("p", { class: "alert", role: "alert", hidden: true });
     this.playerBox = h(
       "div",
@@ -226,15 +232,27 @@ export class LiveView {
     void this.poll();
   }
 
+  /** Owncast ends its playlist when the camera stops; if the camera is back (or comes back
+   * soon), the next poll loads the new stream. */
+  private liveEnded(): void {
+    if (!this.active || !this.player.playing) return;
+    this.player.destroy();
+    this.schedule(LIVE_ENDED_RETRY_MS);
+  }
+
   private async goLive(): Promise<void> {
     this.offline.hidden = true;
     this.playerBox.hidden = false;
+    if (this.player.playing && liveNeedsReload(Date.now(), this.lastProgressAt, this.video)) this.player.destroy();
     if (this.player.playing) return;
     if (!(await this.ctx.cookiesReady())) {
       say(this.playerProblem, PLAYER_SENTENCES.forbidden);
       return;
     }
-    if (this.active && !this.player.playing && this.status?.stream.live) this.player.load(this.ctx.config.livePlaylist);
+    if (this.active && !this.player.playing && this.status?.stream.live) {
+      this.lastProgressAt = Date.now();
+      this.player.load(this.ctx.config.livePlaylist);
+    }
   }
 
   private goOffline(): void {
