@@ -227,3 +227,37 @@ def test_wrong_password_is_refused_at_sign_in(local_stack: LocalStack, new_conte
     expect(page.get_by_role("heading", name="Sign in")).to_be_visible()
     stored = page.evaluate("() => Object.keys(localStorage).filter(k => k.endsWith('Token'))")
     assert stored == []
+
+
+def test_page_is_served_with_the_strict_content_security_policy() -> None:
+    """The distribution's response headers policy, as the edge applies it from moto."""
+    answer = edge_request("/")
+    assert answer.status == 200
+    assert answer.headers["Content-Type"].startswith("text/html")
+    policy = dict(
+        directive.strip().split(" ", 1) for directive in answer.headers["Content-Security-Policy"].split(";")
+    )
+    assert policy["default-src"] == "'none'"
+    assert policy["script-src"] == "'self'"
+    assert policy["connect-src"] == "'self' http://127.0.0.1:5055"
+    assert policy["frame-ancestors"] == "'none'"
+    assert answer.headers["X-Content-Type-Options"] == "nosniff"
+    config = edge_request("/config.json")
+    assert config.headers["Cache-Control"] == "no-cache"
+    assert config.json()["cognitoEndpoint"] == "http://127.0.0.1:5055/"
+
+
+def test_origin_answers_as_s3_behind_cloudfront(grants: dict[str, dict[str, str]], segment_path: str) -> None:
+    """A missing object is 403 (the OAC has no ListBucket); the default behaviour takes GET
+    and HEAD only; video players' Range and revalidation requests work."""
+    assert edge_request("/missing.html").status == 403
+    assert edge_request("/", "POST", body=b"x").status == 403
+    cookies = cookie_header(grants["/hls/"])
+    whole = edge_request(segment_path, headers=cookies)
+    ranged = edge_request(segment_path, headers={**cookies, "Range": "bytes=0-187"})
+    assert ranged.status == 206
+    assert ranged.body == whole.body[:188]
+    assert ranged.headers["Content-Range"] == f"bytes 0-187/{len(whole.body)}"
+    again = edge_request(segment_path, headers={**cookies, "If-None-Match": whole.headers["ETag"]})
+    assert again.status == 304
+    assert whole.headers["Strict-Transport-Security"].startswith("max-age=31536000")

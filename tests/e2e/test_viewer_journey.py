@@ -30,9 +30,11 @@ from playwright.sync_api import BrowserContext, Page, expect
 
 from tests.e2e.conftest import CSP_LISTENER, NewContext, csp_violations, stop_camera, wait_until
 from tests.support.local_stack import ARTIFACTS, EDGE_URL, PHONE, LocalStack, edge_request
+from tests.support.viewer_page import sign_in, skip_totp_offer
 from tools import frame_clock
 
 ADMIN = "admin@example.com"
+VIEWER_EMAIL = "viewer@example.com"
 VIEWER_GROUP = "viewers"
 
 
@@ -76,13 +78,6 @@ def journey(local_stack: LocalStack, new_context_module: NewContext) -> Iterator
     yield state
     if state.camera is not None:
         stop_camera(state.camera)
-
-
-def sign_in(page: Page, email: str, password: str) -> None:
-    expect(page.get_by_role("heading", name="Sign in")).to_be_visible()
-    page.get_by_label("E-mail address").fill(email)
-    page.get_by_label("Password", exact=True).fill(password)
-    page.get_by_role("button", name="Sign in").click()
 
 
 def test_first_sign_in_new_password_and_totp_enrolment(journey: Journey, local_stack: LocalStack) -> None:
@@ -219,10 +214,7 @@ def test_admin_deletes_the_recording(
     page = context.new_page()
     page.goto(EDGE_URL)
     sign_in(page, ADMIN, local_stack.demo_password(ADMIN))
-    not_now = page.get_by_role("button", name="Not now")
-    expect(page.get_by_role("heading", name="Live").or_(not_now)).to_be_visible()
-    if not_now.is_visible():
-        not_now.click()
+    skip_totp_offer(page)
     expect(page.get_by_role("button", name="Start servers")).to_be_visible()
     page.get_by_role("link", name="Recordings").click()
     item = page.locator(f"li[data-id='{journey.recording_id}']")
@@ -276,3 +268,59 @@ def test_sign_out_revokes_the_refresh_token_and_old_cookies_expire(
     expires = policy_expiry(saved["hls_cookies"]["CloudFront-Policy"])
     time.sleep(max(0.0, expires - time.time() + 1))
     assert edge_request(segment, headers=cookie).status == 403
+
+
+def server_states(page: Page) -> str:
+    return page.get_by_role("list", name="Server states").inner_text()
+
+
+def test_admin_stops_and_starts_the_servers(local_stack: LocalStack, new_context: NewContext) -> None:
+    """Start and stop through the page, with its progress shown until the state settles
+    (the servers are moto's instances; the containers are not touched)."""
+    page = new_context(viewport=PHONE, is_mobile=True, has_touch=True).new_page()
+    page.goto(EDGE_URL)
+    sign_in(page, ADMIN, local_stack.demo_password(ADMIN))
+    skip_totp_offer(page)
+    start, stop = (
+        page.get_by_role("button", name="Start servers"),
+        page.get_by_role("button", name="Stop servers"),
+    )
+    expect(stop).to_be_enabled()
+    expect(start).to_be_disabled()
+    stop.click()
+    dialog = page.get_by_role("dialog", name="Stop the servers?")
+    dialog.get_by_role("button", name="Stop servers").click()
+    expect(page.get_by_text("The servers are stopped.").first).to_be_visible(timeout=60_000)
+    assert server_states(page).count("stopped") == 2
+    screenshot(page, "8-admin-servers-stopped")
+    start.click()
+    expect(page.get_by_text("The servers are running.").first).to_be_visible(timeout=60_000)
+    assert server_states(page).count("running") == 2
+    instances = local_stack.client("ec2").describe_instances(
+        Filters=[{"Name": "tag:privatecast:stack", "Values": ["local"]}]
+    )
+    states = {i["State"]["Name"] for r in instances["Reservations"] for i in r["Instances"]}
+    assert states == {"running"}
+
+
+def test_sign_in_with_the_keyboard_only(local_stack: LocalStack, new_context: NewContext) -> None:
+    page = new_context(viewport=PHONE).new_page()
+    page.goto(EDGE_URL)
+    expect(page.get_by_role("heading", name="Sign in")).to_be_visible()
+    email = page.get_by_label("E-mail address")
+    for _ in range(10):  # Tab until the first field has the focus, as a keyboard user would
+        if email.evaluate("element => element === document.activeElement"):
+            break
+        page.keyboard.press("Tab")
+    expect(email).to_be_focused()
+    page.keyboard.type(VIEWER_EMAIL)
+    page.keyboard.press("Tab")
+    expect(page.get_by_label("Password", exact=True)).to_be_focused()
+    page.keyboard.type(local_stack.demo_password(VIEWER_EMAIL))
+    page.keyboard.press("Enter")
+    not_now = page.get_by_role("button", name="Not now")
+    expect(page.get_by_role("heading", name="Live").or_(not_now)).to_be_visible()
+    if not_now.is_visible():
+        not_now.focus()
+        page.keyboard.press("Enter")
+    expect(page.get_by_role("heading", name="Live")).to_be_visible()
