@@ -151,20 +151,24 @@ def decode(width: int, height: int, pixels: bytes | bytearray | memoryview) -> i
     return time_ms
 
 
-# For Playwright: page.evaluate(CANVAS_CAPTURE_JS, [css_selector, STRIP_CELL_ROWS / CELLS])
-# draws the <video>'s current frame at its own size and returns {"now": Date.now(),
-# "width": w, "height": rows, "rgba": [...]} with the strip's rows; decode(width, height,
-# bytes(rgba)) reads it. None when the video has no frame yet.
-CANVAS_CAPTURE_JS = """([selector, rowsPerWidth]) => {
+# For Playwright: page.evaluate(CANVAS_CAPTURE_JS, [css_selector, STRIP_CELL_ROWS / CELLS,
+# CAPTURE_WIDTH]) draws the <video>'s current frame scaled to at most CAPTURE_WIDTH pixels
+# wide (eight per cell: enough to read, and small enough to sample several times a second)
+# and returns {"now": Date.now(), "width": w, "height": rows, "rgba": [...]} with the
+# strip's rows; decode(width, height, bytes(rgba)) reads it. None when the video has no
+# frame yet.
+CAPTURE_WIDTH = CELLS * 8
+CANVAS_CAPTURE_JS = """([selector, rowsPerWidth, maxWidth]) => {
   const video = document.querySelector(selector);
   if (!video || !video.videoWidth) return null;
-  const width = video.videoWidth;
-  const height = Math.min(video.videoHeight, 2 * Math.ceil(rowsPerWidth * width / 2));
+  const width = Math.min(video.videoWidth, maxWidth || video.videoWidth);
+  const scaledHeight = Math.round(video.videoHeight * width / video.videoWidth);
+  const height = Math.min(scaledHeight, 2 * Math.ceil(rowsPerWidth * width / 2));
   const canvas = document.createElement("canvas");
   canvas.width = width;
   canvas.height = height;
   const context = canvas.getContext("2d", { willReadFrequently: true });
-  context.drawImage(video, 0, 0, width, video.videoHeight, 0, 0, width, video.videoHeight);
+  context.drawImage(video, 0, 0, video.videoWidth, video.videoHeight, 0, 0, width, scaledHeight);
   const now = Date.now();
   const rgba = Array.from(context.getImageData(0, 0, width, height).data);
   return { now, width, height, rgba };

@@ -138,7 +138,8 @@ def video_time(page: Page, test_id: str) -> float:
 def frame_delay_ms(page: Page, selector: str) -> int | None:
     """Now minus the capture time the camera drew into the frame being shown."""
     sample = page.evaluate(
-        frame_clock.CANVAS_CAPTURE_JS, [selector, frame_clock.STRIP_CELL_ROWS / frame_clock.CELLS]
+        frame_clock.CANVAS_CAPTURE_JS,
+        [selector, frame_clock.STRIP_CELL_ROWS / frame_clock.CELLS, frame_clock.CAPTURE_WIDTH],
     )
     if not sample:
         return None
@@ -287,6 +288,8 @@ def test_admin_stops_and_starts_the_servers(local_stack: LocalStack, new_context
     )
     expect(stop).to_be_enabled()
     expect(start).to_be_disabled()
+    # The status function read the stack's network through maintenance.describe_window.
+    expect(page.get_by_text("No maintenance window is open.")).to_be_visible()
     stop.click()
     dialog = page.get_by_role("dialog", name="Stop the servers?")
     dialog.get_by_role("button", name="Stop servers").click()

@@ -186,12 +186,13 @@ def test_unusable_input_is_none(width: int, height: int, size: int) -> None:
 
 def capture_page() -> str:
     """Runs the capture on the first frame and posts what it returns to /result."""
+    arguments = f'["video", {frame_clock.STRIP_CELL_ROWS / frame_clock.CELLS}, {frame_clock.CAPTURE_WIDTH}]'
     return f"""<!doctype html>
 <video src="camera.mp4" muted preload="auto"></video>
 <script>
 const capture = {frame_clock.CANVAS_CAPTURE_JS};
 document.querySelector("video").addEventListener("loadeddata", () => {{
-  const result = capture(["video", {frame_clock.STRIP_CELL_ROWS / frame_clock.CELLS}]);
+  const result = capture({arguments});
   fetch("/result", {{ method: "POST", body: JSON.stringify(result) }});
 }});
 </script>"""
@@ -235,7 +236,7 @@ def test_the_canvas_capture_in_chromium_reads_the_first_frames_time(
 ) -> None:
     chromium = shutil.which("chromium")
     if not chromium:
-        pytest.skip("Debian's chromium is not installed (apt-get install chromium)")
+        pytest.fail("Debian's chromium is not installed: scripts/bootstrap installs it")
     site = tmp_path / "site"
     site.mkdir()
     run_ffmpeg("-i", str(rendered.video), "-c", "copy", "-movflags", "+faststart", str(site / "camera.mp4"))
@@ -244,6 +245,9 @@ def test_the_canvas_capture_in_chromium_reads_the_first_frames_time(
     result = serve_and_wait(chromium, site, tmp_path / "profile")
 
     assert result, "chromium posted no capture"
-    assert (result["width"], result["height"]) == (WIDTH, frame_clock.strip_height(WIDTH))
+    assert (result["width"], result["height"]) == (
+        frame_clock.CAPTURE_WIDTH,
+        frame_clock.strip_height(frame_clock.CAPTURE_WIDTH),
+    )
     assert frame_clock.decode(result["width"], result["height"], bytes(result["rgba"])) == times(full_size)[0]
     assert result["now"] >= rendered.finished_ms
