@@ -15,7 +15,6 @@ import sys
 import time
 import urllib.request
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import urlsplit
@@ -80,37 +79,41 @@ def is_local_scheme(url: str) -> bool:
 NewContext = Callable[..., BrowserContext]
 
 
-@contextmanager
-def logged_contexts(browser: Browser) -> Iterator[NewContext]:
-    """Browser contexts (one person each) whose every request is logged; at the end, none
+class LoggedContexts:
+    """Browser contexts (one person each) whose every request is logged; when closed, none
     of them may have talked to a host other than the page's own and Cognito's."""
-    contexts: list[tuple[BrowserContext, RequestLog]] = []
 
-    def make(**options: Any) -> BrowserContext:
-        context = browser.new_context(ignore_https_errors=True, **options)
+    def __init__(self, browser: Browser) -> None:
+        self.browser = browser
+        self.contexts: list[tuple[BrowserContext, RequestLog]] = []
+
+    def make(self, **options: Any) -> BrowserContext:
+        context = self.browser.new_context(ignore_https_errors=True, **options)
         log = RequestLog()
         context.on("request", lambda request: log.urls.append(request.url))
-        contexts.append((context, log))
+        self.contexts.append((context, log))
         return context
 
-    yield make
-    foreign = [url for _context, log in contexts for url in log.foreign()]
-    for context, _log in contexts:
-        context.close()
-    assert not foreign, f"the page talked to hosts other than its own and Cognito's: {foreign}"
+    def close(self) -> None:
+        foreign = [url for _context, log in self.contexts for url in log.foreign()]
+        for context, _log in self.contexts:
+            context.close()
+        assert not foreign, f"the page talked to hosts other than its own and Cognito's: {foreign}"
 
 
 @pytest.fixture
 def new_context(browser: Browser) -> Iterator[NewContext]:
-    with logged_contexts(browser) as make:
-        yield make
+    contexts = LoggedContexts(browser)
+    yield contexts.make
+    contexts.close()
 
 
 @pytest.fixture(scope="module")
 def new_context_module(browser: Browser) -> Iterator[NewContext]:
     """The same, for a journey whose steps share one person's browser."""
-    with logged_contexts(browser) as make:
-        yield make
+    contexts = LoggedContexts(browser)
+    yield contexts.make
+    contexts.close()
 
 
 def csp_violations(page: Page) -> list[str]:

@@ -158,7 +158,9 @@ def test_live_plays_by_itself_when_the_camera_comes_on(journey: Journey, camera)
     time.sleep(3)
     assert video_time(page, "live-video") > first + 1.5, "the live video's currentTime does not advance"
     delays = [
-        d for d in (frame_delay_ms(page, "[data-testid=live-video]") for _ in range(5)) if d is not None
+        d
+        for d in (frame_delay_ms(page, "[data-testid=live-video]") for _attempt in range(5))
+        if d is not None
     ]
     assert delays, "no frame of the camera's picture could be read from the player"
     assert all(0 < delay < 60_000 for delay in delays), (
@@ -311,7 +313,7 @@ def test_sign_in_with_the_keyboard_only(local_stack: LocalStack, new_context: Ne
     page.goto(EDGE_URL)
     expect(page.get_by_role("heading", name="Sign in")).to_be_visible()
     email = page.get_by_label("E-mail address")
-    for _ in range(10):  # Tab until the first field has the focus, as a keyboard user would
+    for _press in range(10):  # Tab until the first field has the focus, as a keyboard user would
         if email.evaluate("element => element === document.activeElement"):
             break
         page.keyboard.press("Tab")

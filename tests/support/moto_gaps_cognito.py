@@ -398,7 +398,7 @@ def _wrap_user_to_json(original):
 
 
 def _revoke(pool: CognitoIdpUserPool, refresh_token: str) -> None:
-    _, _, origin_jti = pool.refresh_tokens[refresh_token]
+    origin_jti = pool.refresh_tokens[refresh_token][2]
     pool.refresh_tokens[refresh_token] = None
     for tokens in (pool.access_tokens, pool.id_tokens):
         for token in [token for token in tokens if _token_claims(token).get("origin_jti") == origin_jti]:
@@ -443,11 +443,11 @@ def _wrap_global_sign_out(original):
 
 def _wrap_forgot_password(original):
     def forgot_password(self: CognitoIdpBackend, client_id: str, username: str) -> tuple[str | None, dict]:
-        pool, _ = _pool_and_client(self, client_id)
+        pool = _pool_and_client(self, client_id)[0]
         user = pool._get_user(username)
         if user is not None and user.status == UserStatus.FORCE_CHANGE_PASSWORD:
             raise NotAuthorizedError("User password cannot be reset in the current state.")
-        _, response = original(self, client_id, username)
+        response = original(self, client_id, username)[1]
         if user is None:
             details = response["CodeDeliveryDetails"]
             if details["DeliveryMedium"] == "EMAIL" and "@" in username:

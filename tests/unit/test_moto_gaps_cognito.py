@@ -335,7 +335,7 @@ def test_revoke_token_ends_that_session_only(idp):
 
 def test_revoke_token_refusals(idp):
     pool_id, client_id = make_pool(idp)
-    _, other_client = make_pool(idp, revocation=False)
+    other_client = make_pool(idp, revocation=False)[1]
     add_user(idp, pool_id)
     tokens = srp_sign_in(idp, pool_id, client_id, PASSWORD)["AuthenticationResult"]
     third_client = idp.create_user_pool_client(UserPoolId=pool_id, ClientName="other")["UserPoolClient"][
@@ -405,7 +405,7 @@ def test_forgot_password_after_admin_reset_confirms_the_user(idp):
     pool_id, client_id = make_pool(idp)
     add_user(idp, pool_id)
     idp.admin_reset_user_password(UserPoolId=pool_id, Username=EMAIL)
-    code, _ = forgot(idp, client_id)
+    code = forgot(idp, client_id)[0]
     idp.confirm_forgot_password(
         ClientId=client_id, Username=EMAIL, ConfirmationCode=code, Password=RESET_PASSWORD
     )
