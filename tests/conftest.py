@@ -7,8 +7,10 @@ import os
 import sys
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
+from xdist.scheduler import LoadScopeScheduling
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 COLLECTIONS_DIR = REPO_ROOT / ".ansible" / "collections"
@@ -19,6 +21,7 @@ if str(COLLECTIONS_DIR) not in sys.path:
 
 from tests.support.moto_server import MotoServer
 from tests.support.playbook import PlaybookRunner
+from tests.support.provisioned import SHARED_MODULES
 
 FAKE_CREDENTIALS = {
     "AWS_ACCESS_KEY_ID": "testing",
@@ -26,6 +29,24 @@ FAKE_CREDENTIALS = {
     "AWS_SESSION_TOKEN": "testing",
     "AWS_DEFAULT_REGION": "us-east-1",
 }
+
+
+class ModuleScheduling(LoadScopeScheduling):
+    """pytest-xdist scheduling by module: a module's tests run on one worker, so its module
+    fixtures are set up once, and the modules that share a session fixture (SHARED_MODULES)
+    run on one worker together. Grouped here because xdist 3.8's xdist_group marks work by
+    rewriting node ids, which pytest 9 no longer allows."""
+
+    def _split_scope(self, nodeid: str) -> str:
+        module = nodeid.split("::", 1)[0]
+        return SHARED_MODULES.get(module, module)
+
+
+def pytest_xdist_make_scheduler(config: pytest.Config, log: Any) -> LoadScopeScheduling | None:
+    """scripts/test runs `-n auto --dist loadscope`: scheduled by ModuleScheduling."""
+    if config.getvalue("dist") != "loadscope":
+        return None
+    return ModuleScheduling(config, log)
 
 
 @pytest.fixture(autouse=True)

@@ -1,7 +1,8 @@
-"""aws_auth and aws_api against a moto server: two runs of tests/integration/playbooks/auth_api.yml
-(stack, aws_storage, aws_auth, aws_api, as in playbooks/provision.yml); the second changes
-nothing, every route needs the JWT authorizer, each function's role allows exactly what its
-handler uses, the zips are byte-identical, and a temporary password is shown exactly once.
+"""aws_auth and aws_api against a moto server: two runs of playbooks/provision.yml (the
+shared provisioned stack of tests/support/provisioned.py, which test_provision.py checks
+too); the second changes nothing, every route needs the JWT authorizer, each function's
+role allows exactly what its handler uses, the zips are byte-identical, and a temporary
+password is shown exactly once.
 
 The moto server here is tests/support/moto_gaps.py's: moto 5.2.5 lacks GetAuthorizers and
 UpdateStage and refuses S3 notification filter rules spelled as AWS spells them."""
@@ -12,29 +13,25 @@ import base64
 import hashlib
 import io
 import json
-import os
 import re
 import zipfile
-from collections.abc import Iterator
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
 import pytest
 
-from tests.conftest import FAKE_CREDENTIALS, REPO_ROOT
 from tests.support.moto_server import MotoServer
-from tests.support.playbook import PlaybookResult, PlaybookRunner
+from tests.support.playbook import PlaybookResult
+from tests.support.provisioned import LAMBDA_FUNCTIONS, ProvisionedStack
 
 pytestmark = pytest.mark.integration
 
-PLAYBOOK = str(REPO_ROOT / "tests" / "integration" / "playbooks" / "auth_api.yml")
 STACK = "local"
 REGION = "us-east-1"
 ACCOUNT = "123456789012"
 BUCKET_ARN = f"arn:aws:s3:::{STACK}-video-{ACCOUNT}"
 EC2 = f"arn:aws:ec2:{REGION}:{ACCOUNT}"
-FUNCTIONS = ("status", "servers", "session", "recordings", "archiver", "housekeeping")
+FUNCTIONS = LAMBDA_FUNCTIONS
 ROUTES = {
     "GET /api/status": "status",
     "POST /api/servers/start": "servers",
@@ -149,25 +146,14 @@ class Runs:
         return self.server.client(service, REGION)
 
 
-def read_zips(build_dir: Path) -> dict[str, bytes]:
-    return {function: (build_dir / f"{function}.zip").read_bytes() for function in FUNCTIONS}
-
-
 @pytest.fixture(scope="module")
-def runs(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Runs]:
-    os.environ.update(FAKE_CREDENTIALS)
-    server = MotoServer.start(env={**os.environ, **FAKE_CREDENTIALS})
-    try:
-        state = tmp_path_factory.mktemp("state")
-        runner = PlaybookRunner(repo_root=REPO_ROOT, endpoint_url=server.url, state_dir=state)
-        first = runner.run(PLAYBOOK)
-        assert first.returncode == 0, first.stderr[-3000:] + json.dumps(first.output)[-3000:]
-        zips_first = read_zips(state / "lambda")
-        second = runner.run(PLAYBOOK)
-        assert second.returncode == 0, second.stderr[-3000:]
-        yield Runs(first, second, zips_first, read_zips(state / "lambda"), server)
-    finally:
-        server.stop()
+def runs(provisioned_stack: ProvisionedStack) -> Runs:
+    first, second = provisioned_stack.first, provisioned_stack.second
+    assert first.returncode == 0, first.stderr[-3000:] + json.dumps(first.output)[-3000:]
+    assert second.returncode == 0, second.stderr[-3000:]
+    return Runs(
+        first, second, provisioned_stack.zips_first, provisioned_stack.zips_second, provisioned_stack.server
+    )
 
 
 def test_second_run_changes_nothing(runs: Runs):
