@@ -271,7 +271,8 @@ def test_archiver_gets_new_hls_objects_and_housekeeping_runs_on_schedule(runs: R
 
     events = runs.client("events")
     rule = events.describe_rule(Name=f"{STACK}-housekeeping")
-    assert rule["ScheduleExpression"] == "rate(5 minutes)"
+    # The local inventory's schedule (inventory/local/group_vars/all/api.yml), not the default.
+    assert rule["ScheduleExpression"] == "rate(1 minute)"
     (target,) = events.list_targets_by_rule(Rule=f"{STACK}-housekeeping")["Targets"]
     assert target["Arn"] == f"arn:aws:lambda:{REGION}:{ACCOUNT}:function:{STACK}-housekeeping"
     housekeeping_policy = json.loads(

@@ -40,6 +40,7 @@ USER_POOL_ID = "us-east-1_Edge7Test"
 CLIENT_ID = "edgetestclient0123456789ab"
 # Recordings are kept forever by default; the test sets an age to check the rule. The
 # facts the aws_auth role would leave come as extra vars too.
+COGNITO = "https://cognito-idp.us-east-1.amazonaws.com/"
 BASE_VARS = {
     "aws_edge_api_endpoint": f"https://{API_DOMAIN}",
     "aws_storage_recordings_expiration_days": 365,
@@ -47,8 +48,9 @@ BASE_VARS = {
     "aws_auth_client_id": CLIENT_ID,
     "aws_auth_mfa": "required",
     "aws_auth_password_minimum_length": 16,
+    # AWS's endpoint for the region (the role's default; inventory/local points at moto).
+    "aws_edge_cognito_endpoint": COGNITO,
 }
-COGNITO = "https://cognito-idp.us-east-1.amazonaws.com/"
 PAGE_POLICY = f"{STACK}-page"
 CSP = (
     "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
