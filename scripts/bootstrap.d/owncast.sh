@@ -6,9 +6,9 @@
 
 bootstrap_owncast_binary() {
   local binary
-  # tee -a: when stderr is a file (a CI log), plain tee would reopen it truncated and wipe
-  # everything logged before.
-  binary=$("$REPO_ROOT/scripts/build-owncast" | tee -a /dev/stderr | tail -n 1) ||
+  # The build's output goes to stderr through the inherited descriptor: `tee /dev/stderr`
+  # reopens a log file on stderr truncated, wiping everything logged before (CI logs).
+  binary=$("$REPO_ROOT/scripts/build-owncast" | tee >(cat >&2) | tail -n 1) ||
     die "owncast: scripts/build-owncast failed; no Owncast binary for the tests (see its output above)"
   log "owncast: $binary ($(grep -E '^(build|sha256)=' "$(dirname "$binary")/BUILD-INFO" | tr '\n' ' '))"
 }
