@@ -1,0 +1,96 @@
+"""The aws_network role's rules as Ansible renders them: the public network ACL
+(templates/nacl_entries.json.j2) and the proxy security group (vars/main.yml), with the
+stack-wide RTMPS switch on and off."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+from ansible.parsing.dataloader import DataLoader
+from ansible.template import Templar, trust_as_template
+
+ROLE = Path(__file__).resolve().parents[2] / "roles" / "aws_network"
+PUBLIC_CIDR = "10.42.0.0/25"
+PRIVATE_CIDR = "10.42.0.128/25"
+CAMERAS = ["0.0.0.0/0", "198.51.100.0/24"]
+ADMINS = ["203.0.113.10/32"]
+
+
+def _templar(rtmps_enabled: bool, rtmps_port: int = 1936) -> Templar:
+    role_vars = yaml.safe_load((ROLE / "vars" / "main.yml").read_text())
+    role_defaults = yaml.safe_load((ROLE / "defaults" / "main.yml").read_text())
+    variables: dict[str, Any] = {
+        "privatecast_stack_name": "unit",
+        "privatecast_region": "eu-west-1",
+        "privatecast_bucket_name": "unit-video-123456789012",
+        "privatecast_camera_cidrs": CAMERAS,
+        "privatecast_admin_cidrs": ADMINS,
+        "privatecast_rtmps_enabled": rtmps_enabled,
+        "privatecast_rtmps_port": rtmps_port,
+    }
+    for name, value in {**role_defaults, **role_vars}.items():
+        variables[name] = trust_as_template(value) if isinstance(value, str) else value
+    return Templar(loader=DataLoader(), variables=variables)
+
+
+def _public_ingress(templar: Templar) -> list[list[Any]]:
+    source = (ROLE / "templates" / "nacl_entries.json.j2").read_text()
+    return json.loads(templar.template(trust_as_template(source)))["public"]["ingress"]
+
+
+def _proxy_sg_rules(templar: Templar) -> list[dict[str, Any]]:
+    return templar.template(trust_as_template("{{ aws_network_proxy_sg_rules }}"))
+
+
+def _acl_sources_for_port(entries: list[list[Any]], port: int) -> list[str]:
+    """Sources the ACL lets in on `port`, leaving out the private subnet's replies (which
+    come back on ephemeral ports 1024-65535 and so include every high port)."""
+    return sorted(
+        cidr
+        for _, _, action, cidr, _, _, first, last in entries
+        if action == "allow" and first <= port <= last and cidr != PRIVATE_CIDR
+    )
+
+
+def _sg_sources_for_port(rules: list[dict[str, Any]], port: int) -> list[str]:
+    return sorted(cidr for rule in rules if port in rule["ports"] for cidr in rule["cidr_ip"])
+
+
+def test_rtmps_port_is_closed_while_the_switch_is_off() -> None:
+    templar = _templar(rtmps_enabled=False)
+    ingress = _public_ingress(templar)
+    rules = _proxy_sg_rules(templar)
+    assert _acl_sources_for_port(ingress, 1936) == []
+    assert _sg_sources_for_port(rules, 1936) == []
+    # The rest is unchanged by the switch.
+    assert _acl_sources_for_port(ingress, 1935) == sorted(CAMERAS)
+    assert _sg_sources_for_port(rules, 1935) == sorted(CAMERAS)
+    assert _sg_sources_for_port(rules, 443) == ADMINS
+
+
+@pytest.mark.parametrize("port", [1936, 8443])
+def test_rtmps_port_is_open_from_the_cameras_when_switched_on(port: int) -> None:
+    templar = _templar(rtmps_enabled=True, rtmps_port=port)
+    ingress = _public_ingress(templar)
+    assert _acl_sources_for_port(ingress, port) == sorted(CAMERAS)
+    assert _sg_sources_for_port(_proxy_sg_rules(templar), port) == sorted(CAMERAS)
+    rtmps_numbers = sorted(entry[0] for entry in ingress if entry[6] == port)
+    assert rtmps_numbers == [600, 601], "RTMPS rules keep their own number range, clear of 900-999"
+
+
+def test_replies_to_rtmps_cameras_leave_the_public_subnet() -> None:
+    source = (ROLE / "templates" / "nacl_entries.json.j2").read_text()
+    egress = json.loads(_templar(rtmps_enabled=True).template(trust_as_template(source)))["public"]["egress"]
+    for camera in CAMERAS:
+        assert [camera, 1024, 65535] in [[cidr, first, last] for _, _, _, cidr, _, _, first, last in egress]
+
+
+def test_acl_rule_numbers_are_unique_and_below_the_window_range() -> None:
+    ingress = _public_ingress(_templar(rtmps_enabled=True))
+    numbers = [entry[0] for entry in ingress]
+    assert len(numbers) == len(set(numbers))
+    assert max(numbers) < 900
