@@ -18,6 +18,8 @@ PUBLIC_CIDR = "10.42.0.0/25"
 PRIVATE_CIDR = "10.42.0.128/25"
 CAMERAS = ["0.0.0.0/0", "198.51.100.0/24"]
 ADMINS = ["203.0.113.10/32"]
+# An ACL entry: [rule number, protocol, action, CIDR, ICMP type, ICMP code, first port, last port].
+ACTION, CIDR, FIRST_PORT, LAST_PORT = 2, 3, 6, 7
 
 
 def _templar(rtmps_enabled: bool, rtmps_port: int = 1936) -> Templar:
@@ -50,9 +52,11 @@ def _acl_sources_for_port(entries: list[list[Any]], port: int) -> list[str]:
     """Sources the ACL lets in on `port`, leaving out the private subnet's replies (which
     come back on ephemeral ports 1024-65535 and so include every high port)."""
     return sorted(
-        cidr
-        for _, _, action, cidr, _, _, first, last in entries
-        if action == "allow" and first <= port <= last and cidr != PRIVATE_CIDR
+        entry[CIDR]
+        for entry in entries
+        if entry[ACTION] == "allow"
+        and entry[FIRST_PORT] <= port <= entry[LAST_PORT]
+        and entry[CIDR] != PRIVATE_CIDR
     )
 
 
@@ -78,7 +82,7 @@ def test_rtmps_port_is_open_from_the_cameras_when_switched_on(port: int) -> None
     ingress = _public_ingress(templar)
     assert _acl_sources_for_port(ingress, port) == sorted(CAMERAS)
     assert _sg_sources_for_port(_proxy_sg_rules(templar), port) == sorted(CAMERAS)
-    rtmps_numbers = sorted(entry[0] for entry in ingress if entry[6] == port)
+    rtmps_numbers = sorted(entry[0] for entry in ingress if entry[FIRST_PORT] == port)
     assert rtmps_numbers == [600, 601], "RTMPS rules keep their own number range, clear of 900-999"
 
 
@@ -86,7 +90,9 @@ def test_replies_to_rtmps_cameras_leave_the_public_subnet() -> None:
     source = (ROLE / "templates" / "nacl_entries.json.j2").read_text()
     egress = json.loads(_templar(rtmps_enabled=True).template(trust_as_template(source)))["public"]["egress"]
     for camera in CAMERAS:
-        assert [camera, 1024, 65535] in [[cidr, first, last] for _, _, _, cidr, _, _, first, last in egress]
+        assert [camera, 1024, 65535] in [
+            [entry[CIDR], entry[FIRST_PORT], entry[LAST_PORT]] for entry in egress
+        ]
 
 
 def test_acl_rule_numbers_are_unique_and_below_the_window_range() -> None:
