@@ -480,22 +480,61 @@ def window_age_seconds(state: WindowState, now: datetime.datetime | None = None)
 # --- planning ------------------------------------------------------------------------
 
 
+# The guard against "anywhere" as an admin source, however it is spelled: 0.0.0.0/0, or
+# 0.0.0.0/1 plus 128.0.0.0/1, or a pile of /8s. A list of sources is measured by the
+# distinct addresses it covers per IP version, overlapping and adjacent networks merged.
+# The limits: one /16 of IPv4 (65,536 addresses: a large office or a small ISP pool) and
+# one /48 of IPv6 (the largest block a site is usually given); anything wider is a share
+# of the internet, not "my addresses". Also used by the aws_network role for the HTTPS
+# admin sources, through the too_broad_sources filter.
+MAX_SOURCE_ADDRESSES: dict[int, int] = {4: 2**16, 6: 2**80}
+MAX_SOURCE_PREFIX: dict[int, str] = {4: "/16", 6: "/48"}
+
+
+def parse_sources(cidrs: Sequence[object], what: str) -> list[ipaddress.IPv4Network | ipaddress.IPv6Network]:
+    """The CIDRs as networks (host bits cleared); a clear error for one that is not a CIDR."""
+    networks: list[ipaddress.IPv4Network | ipaddress.IPv6Network] = []
+    for cidr in cidrs:
+        try:
+            networks.append(ipaddress.ip_network(str(cidr).strip(), strict=False))
+        except ValueError as error:
+            raise MaintenanceError(f"{what}: {cidr!r} is not a CIDR ({error})") from error
+    return networks
+
+
+def covered_addresses(networks: Sequence[ipaddress.IPv4Network | ipaddress.IPv6Network], version: int) -> int:
+    """How many distinct addresses of one IP version the networks cover together."""
+    same_version = [network for network in networks if network.version == version]
+    return sum(network.num_addresses for network in ipaddress.collapse_addresses(same_version))
+
+
+def too_broad_sources(cidrs: Sequence[object], what: str) -> list[str]:
+    """One sentence per IP version whose sources cover more than the limit; empty if none."""
+    networks = parse_sources(cidrs, what)
+    problems: list[str] = []
+    for version, limit in MAX_SOURCE_ADDRESSES.items():
+        covered = covered_addresses(networks, version)
+        if covered > limit:
+            problems.append(
+                f"{what}: refusing IPv{version} sources that together cover {covered} addresses (more "
+                f"than {limit}, one {MAX_SOURCE_PREFIX[version]}): they let a large part of the internet "
+                "in. Give your own address(es), or set allow_any_source if you really mean it."
+            )
+    return problems
+
+
 def validate_admin_cidrs(admin_cidrs: Sequence[str], allow_any_source: bool) -> list[str]:
-    """Normalised CIDRs; refuses an empty list, malformed CIDRs and, unless allowed,
-    'anywhere' as an SSH source."""
+    """Normalised CIDRs without duplicates; refuses an empty list, malformed CIDRs and,
+    unless allowed, sources broader than the limits above."""
     if not admin_cidrs:
         raise MaintenanceError("admin_cidrs is empty: say which addresses may SSH in (e.g. 203.0.113.7/32)")
+    networks = parse_sources(admin_cidrs, "admin_cidrs")
+    if not allow_any_source:
+        problems = too_broad_sources(admin_cidrs, "admin_cidrs")
+        if problems:
+            raise MaintenanceError(" ".join(problems))
     cidrs: list[str] = []
-    for cidr in admin_cidrs:
-        try:
-            network = ipaddress.ip_network(str(cidr).strip(), strict=False)
-        except ValueError as error:
-            raise MaintenanceError(f"admin_cidrs: {cidr!r} is not a CIDR ({error})") from error
-        if network.prefixlen == 0 and not allow_any_source:
-            raise MaintenanceError(
-                f"admin_cidrs: refusing {network} as an SSH source: it lets the whole internet try "
-                "SSH. Give your own address(es), or set allow_any_source: true if you really mean it."
-            )
+    for network in networks:
         if str(network) not in cidrs:
             cidrs.append(str(network))
     return cidrs

@@ -66,8 +66,10 @@ options:
     elements: str
   allow_any_source:
     description:
-      - Accept C(0.0.0.0/0) or C(::/0) in O(admin_cidrs). Without it the module refuses to
-        let the whole internet try SSH.
+      - Accept O(admin_cidrs) that together cover more than one /16 of IPv4 (65,536
+        addresses) or one /48 of IPv6, such as C(0.0.0.0/0), C(::/0) or C(0.0.0.0/1) plus
+        C(128.0.0.0/1). Without it the module refuses to let that much of the internet try
+        SSH. Overlapping and adjacent networks are counted once.
     type: bool
     default: false
   include_proxy:

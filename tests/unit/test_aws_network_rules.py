@@ -11,6 +11,7 @@ from typing import Any
 import pytest
 import yaml
 from ansible.parsing.dataloader import DataLoader
+from ansible.plugins.loader import init_plugin_loader
 from ansible.template import Templar, trust_as_template
 
 ROLE = Path(__file__).resolve().parents[2] / "roles" / "aws_network"
@@ -100,3 +101,43 @@ def test_acl_rule_numbers_are_unique_and_below_the_window_range() -> None:
     numbers = [entry[0] for entry in ingress]
     assert len(numbers) == len(set(numbers))
     assert max(numbers) < 900
+
+
+@pytest.fixture(scope="module", autouse=True)
+def _collection_plugins() -> None:
+    """Lets Templar find the collection's own filters, as ansible-playbook does."""
+    init_plugin_loader([str(ROLE.parents[1] / ".ansible" / "collections")])
+
+
+def _admin_source_check(admin_cidrs: list[str], allow_any_source: bool) -> tuple[bool, str]:
+    """The role's own assert on the admin sources, evaluated as Ansible would: (passes, message)."""
+    tasks = yaml.safe_load((ROLE / "tasks" / "main.yml").read_text())
+    task = next(task for task in tasks if task["name"].startswith("Check the admin sources"))
+    variables: dict[str, Any] = {
+        "privatecast_admin_cidrs": admin_cidrs,
+        "privatecast_admin_allow_any_source": allow_any_source,
+    }
+    for name, value in task["vars"].items():
+        variables[name] = trust_as_template(value)
+    templar = Templar(loader=DataLoader(), variables=variables)
+    condition = " and ".join(f"({expression})" for expression in task["ansible.builtin.assert"]["that"])
+    passes = templar.template(trust_as_template("{{ " + condition + " }}"))
+    message = templar.template(trust_as_template(task["ansible.builtin.assert"]["fail_msg"]))
+    return bool(passes), str(message)
+
+
+@pytest.mark.parametrize(
+    "admin_cidrs",
+    [["0.0.0.0/0"], ["0.0.0.0/1", "128.0.0.0/1"], ["203.0.113.10/32", "100.0.0.0/8"], ["2001:db8::/32"]],
+)
+def test_admin_sources_broader_than_the_limit_are_refused(admin_cidrs: list[str]) -> None:
+    passes, message = _admin_source_check(admin_cidrs, allow_any_source=False)
+    assert not passes
+    assert "privatecast_admin_cidrs: refusing IPv" in message
+    assert "privatecast_admin_allow_any_source" in message
+    assert _admin_source_check(admin_cidrs, allow_any_source=True)[0]
+
+
+@pytest.mark.parametrize("admin_cidrs", [[], ["203.0.113.10/32"], ["198.51.100.0/24", "10.9.0.0/17"]])
+def test_narrow_admin_sources_pass(admin_cidrs: list[str]) -> None:
+    assert _admin_source_check(admin_cidrs, allow_any_source=False)[0]

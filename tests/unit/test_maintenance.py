@@ -301,6 +301,42 @@ def test_anywhere_is_refused_as_ssh_source(ec2: Any, stack: StackIds, anywhere: 
     assert any(f"allow tcp 22 from {anywhere}" in d for d in plan.descriptions)
 
 
+@pytest.mark.parametrize(
+    "cidrs",
+    [
+        ["0.0.0.0/1", "128.0.0.0/1"],  # anywhere, in two halves
+        [f"{first}.0.0.0/8" for first in range(1, 41)],  # a sixth of the internet, /8 by /8
+        ["203.0.112.0/23", "198.51.100.0/15"],  # a /15 is past the /16 limit
+        ["2001:db8::/32"],  # an ISP's whole IPv6 allocation
+        ["::/1", "8000::/1"],
+    ],
+)
+def test_sources_broader_than_the_limit_are_refused(ec2: Any, stack: StackIds, cidrs: list[str]) -> None:
+    state = describe(ec2, stack)
+    with pytest.raises(maintenance.MaintenanceError, match=r"refusing IPv.*allow_any_source"):
+        maintenance.plan_open(state, cidrs)
+    assert maintenance.plan_open(state, cidrs, allow_any_source=True).changed
+
+
+@pytest.mark.parametrize(
+    "cidrs",
+    [
+        ["203.0.113.7/32"],
+        ["10.1.0.0/16"],  # exactly the limit
+        ["10.1.0.0/17", "10.1.128.0/17", "10.1.0.0/16"],  # overlaps are counted once
+        ["2001:db8:1::/48", "2001:db8:1:2::/64"],
+    ],
+)
+def test_sources_within_the_limit_are_accepted(ec2: Any, stack: StackIds, cidrs: list[str]) -> None:
+    assert maintenance.plan_open(describe(ec2, stack), cidrs).changed
+
+
+def test_source_breadth_counts_each_address_once() -> None:
+    networks = maintenance.parse_sources(["10.0.0.0/24", "10.0.0.128/25", "10.0.1.0/24", "::/0"], "x")
+    assert maintenance.covered_addresses(networks, 4) == 512
+    assert maintenance.covered_addresses(networks, 6) == 2**128
+
+
 @pytest.mark.parametrize("cidrs", [[], ["not-a-cidr"], ["10.0.0.300/32"]])
 def test_bad_admin_cidrs_are_refused(ec2: Any, stack: StackIds, cidrs: list[str]) -> None:
     with pytest.raises(maintenance.MaintenanceError, match="admin_cidrs"):
