@@ -17,11 +17,18 @@ description:
   - It holds one public app client (no secret) for the viewer page, with the SRP, password and
     refresh-token flows, user existence errors prevented and token revocation on.
   - It holds the groups C(admins) and C(viewers) and the users listed in O(users).
-  - A new user gets a random temporary password that satisfies the policy. The password is returned
-    in RV(created_users) only by the run that creates the user, and never again; it is never reset on
-    a later run. Register the result with C(no_log) and show it to the operator once.
-  - An existing user's group membership is reconciled with O(users). Users who are not listed
-    are left alone.
+  - A new user is invited in one of two ways (O(invitation)). V(email) lets Cognito send the
+    invitation with a temporary password it makes itself, so no password passes through Ansible.
+    V(print) makes a random temporary password that satisfies the policy and returns it in
+    RV(created_users) only by the run that creates the user, and never again; it is never reset
+    on a later run. Register the result with C(no_log) and show it to the operator once.
+  - An existing user's group membership is reconciled with O(users), and a user can be disabled
+    or removed (O(users[].state)). Users who are not listed are left alone.
+  - Users cannot change their own e-mail address, which is also their user name. The app client
+    may write no attribute but C(locale), and the pool requires a verified address before any
+    e-mail update. A user listed in O(users) is recognised by the address the module invited it
+    with, kept in the immutable attribute C(custom:invited_email); a user whose address no longer
+    matches it is refused, never put in a group.
   - The pool is found by its name; two pools with the same name are an error.
 author:
   - privatecast.streaming developers (@privatecast)
@@ -77,6 +84,17 @@ options:
     description: Lifetime of refresh tokens, 1 to 3650 days; a user logs in again after it.
     type: int
     default: 30
+  invitation:
+    description:
+      - How a new user gets their temporary password.
+      - V(email) has Cognito send the invitation e-mail with a password it makes; nothing is
+        returned or printed. Cognito's own e-mail sending is limited to a few dozen messages a day.
+      - V(print) returns a generated password in RV(created_users), once. It then sits in whatever
+        shows the run's output (CI logs keep it for days): for a local test stack, or when no
+        e-mail can reach the user.
+    type: str
+    choices: [email, print]
+    default: email
   users:
     description:
       - People who may log in. Each is created once with a temporary password and put in its group.
@@ -93,9 +111,20 @@ options:
         type: str
         choices: [admins, viewers]
         default: viewers
+      state:
+        description:
+          - V(present) creates the user (or enables a disabled one).
+          - V(disabled) signs the user out everywhere (their refresh tokens are revoked) and disables
+            the account; it can be enabled again by setting V(present).
+          - V(absent) signs the user out everywhere, disables and then deletes the account.
+          - Tokens already issued stay valid until they expire (O(access_token_validity_minutes)),
+            and so do signed cookies.
+        type: str
+        choices: [present, disabled, absent]
+        default: present
 notes:
-  - New users are created with the invitation message suppressed; the operator passes the temporary
-    password on, and the user chooses their own at first login.
+  - With O(invitation=print) new users are created with the invitation message suppressed; the
+    operator passes the temporary password on, and the user chooses their own at first login.
   - Supports check mode. In check mode no password is generated.
 extends_documentation_fragment:
   - amazon.aws.common.modules
@@ -115,6 +144,24 @@ EXAMPLES = r"""
       - email: bob@example.com
     tags:
       privatecast:stack: privatecast
+
+- name: Disable one user and remove another (both are signed out everywhere)
+  privatecast.streaming.cognito_user_pool:
+    name: privatecast
+    users:
+      - email: alice@example.com
+        group: admins
+      - email: bob@example.com
+        state: disabled
+      - email: carol@example.com
+        state: absent
+
+- name: A local test pool whose users get printed passwords
+  privatecast.streaming.cognito_user_pool:
+    name: privatecast-local
+    invitation: print
+    users:
+      - email: tester@example.com
   register: pool
   no_log: true  # created_users holds temporary passwords
 
@@ -176,8 +223,13 @@ users:
     group:
       description: The user's group.
       type: str
+    state:
+      description: The state asked for.
+      type: str
     action:
-      description: V(created), V(group changed) or V(unchanged).
+      description: >-
+        V(created), V(invited) (created, Cognito sent the invitation), V(group changed),
+        V(enabled), V(disabled), V(deleted), V(unchanged) or V(not found) (absent already).
       type: str
 created_users:
   description:
@@ -194,7 +246,9 @@ created_users:
       description: The user's group.
       type: str
     temporary_password:
-      description: The temporary password, to be changed at first login. Only outside check mode.
+      description:
+        - The temporary password, to be changed at first login. Only with O(invitation=print) and
+          outside check mode.
       type: str
 """
 
@@ -222,6 +276,18 @@ MFA_MODES = {"off": "OFF", "optional": "OPTIONAL", "required": "ON"}
 PASSWORD_SYMBOLS = "!#%*+-.=?@^_~"  # noqa: S105 - an alphabet, not a password
 TEMPORARY_PASSWORD_LENGTH = 20
 EMAIL_PATTERN = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+# The address a user was invited with, set once at creation and never writable again (not by the
+# user, not by an admin): how a listed person is told apart from someone who took the address.
+INVITED_EMAIL = "custom:invited_email"
+INVITED_EMAIL_SCHEMA = {
+    "Name": INVITED_EMAIL.removeprefix("custom:"),
+    "AttributeDataType": "String",
+    "Mutable": False,
+    "StringAttributeConstraints": {"MinLength": "3", "MaxLength": "256"},
+}
+# Cognito reads an empty WriteAttributes as "every standard attribute", e-mail included. The page
+# writes no attribute, so the client may write one the product never reads.
+CLIENT_WRITE_ATTRIBUTES = ["locale"]
 
 
 def issuer_url(region: str, pool_id: str) -> str:
@@ -256,6 +322,7 @@ def desired_pool_settings(params: dict[str, Any]) -> dict[str, Any]:
         },
         "DeletionProtection": "ACTIVE" if params["deletion_protection"] else "INACTIVE",
         "AutoVerifiedAttributes": ["email"],
+        "UserAttributeUpdateSettings": {"AttributesRequireVerificationBeforeUpdate": ["email"]},
         "AdminCreateUserConfig": {"AllowAdminCreateUserOnly": True},
         "AccountRecoverySetting": {"RecoveryMechanisms": [{"Priority": 1, "Name": "verified_email"}]},
     }
@@ -270,6 +337,7 @@ def desired_client_settings(params: dict[str, Any]) -> dict[str, Any]:
         "ExplicitAuthFlows": sorted(flows),
         "PreventUserExistenceErrors": "ENABLED",
         "EnableTokenRevocation": True,
+        "WriteAttributes": CLIENT_WRITE_ATTRIBUTES,
         "AccessTokenValidity": params["access_token_validity_minutes"],
         "IdTokenValidity": params["id_token_validity_minutes"],
         "RefreshTokenValidity": params["refresh_token_validity_days"],
@@ -375,20 +443,55 @@ def find_user(client, pool_id: str, email: str) -> dict[str, Any] | None:
         return None
 
 
+def user_attributes(user: dict[str, Any]) -> dict[str, str]:
+    return {item["Name"]: item["Value"] for item in user.get("UserAttributes", [])}
+
+
+def identity_problem(user: dict[str, Any], email: str) -> str | None:
+    """Why the user Cognito finds under `email` is not the person this module invited with it."""
+    invited = user_attributes(user).get(INVITED_EMAIL)
+    if invited is None:
+        return (
+            f"users: the account with the address '{email}' (sub {user_attributes(user).get('sub')}) was not "
+            f"created by this module (it has no {INVITED_EMAIL}), so it may not be the person you listed. "
+            "Delete it in Cognito and run this again to invite them."
+        )
+    if invited.lower() != email:
+        return (
+            f"users: the account that now has the address '{email}' was invited as '{invited}': the address "
+            "changed hands. Nothing was changed for it; check who it is in Cognito."
+        )
+    return None
+
+
 def groups_of_user(client, pool_id: str, email: str) -> list[str]:
     groups = paginated(client, "admin_list_groups_for_user", "Groups", UserPoolId=pool_id, Username=email)
     return [group["GroupName"] for group in groups]
 
 
-def create_user(client, pool_id: str, email: str, password: str) -> None:
+def create_user(client, pool_id: str, email: str, password: str | None) -> None:
+    """Creates the user; with a password the invitation is suppressed (the operator passes it
+    on), without one Cognito makes the password and e-mails the invitation."""
+    delivery: dict[str, Any] = (
+        {"TemporaryPassword": password, "MessageAction": "SUPPRESS"}
+        if password is not None
+        else {"DesiredDeliveryMediums": ["EMAIL"]}
+    )
     client.admin_create_user(
         UserPoolId=pool_id,
         Username=email,
-        TemporaryPassword=password,
-        MessageAction="SUPPRESS",
-        UserAttributes=[{"Name": "email", "Value": email}, {"Name": "email_verified", "Value": "true"}],
+        UserAttributes=[
+            {"Name": "email", "Value": email},
+            {"Name": "email_verified", "Value": "true"},
+            {"Name": INVITED_EMAIL, "Value": email},
+        ],
+        **delivery,
         aws_retry=True,
     )
+
+
+def has_invited_email_attribute(pool: dict[str, Any]) -> bool:
+    return any(item.get("Name") == INVITED_EMAIL for item in pool.get("SchemaAttributes", []))
 
 
 # --- ensure -------------------------------------------------------------------------------------
@@ -423,6 +526,7 @@ class PoolManager:
                 UsernameAttributes=["email"],
                 UsernameConfiguration={"CaseSensitive": False},
                 UserPoolTags=desired_tags(self.params, {}),
+                Schema=[INVITED_EMAIL_SCHEMA],
                 MfaConfiguration="OFF",
                 **desired,
                 aws_retry=True,
@@ -430,7 +534,7 @@ class PoolManager:
             if mode != "OFF":
                 set_mfa(self.client, created["Id"], mode)
             return describe_pool(self.client, created["Id"])
-        current = describe_pool(self.client, pool_id)
+        current = self.ensure_invited_email_attribute(describe_pool(self.client, pool_id))
         current_mode = describe_mfa(self.client, pool_id)
         tags = desired_tags(self.params, current.get("UserPoolTags", {}))
         settings_differ = differs(desired, current) or tags != current.get("UserPoolTags", {})
@@ -450,6 +554,20 @@ class PoolManager:
             self.client.update_user_pool(UserPoolId=pool_id, UserPoolTags=tags, **desired, aws_retry=True)
         set_mfa(self.client, pool_id, mode)
         return describe_pool(self.client, pool_id)
+
+    def ensure_invited_email_attribute(self, pool: dict[str, Any]) -> dict[str, Any]:
+        """Adds the custom attribute to a pool made before it existed."""
+        if has_invited_email_attribute(pool):
+            return pool
+        self.changed = True
+        self.diff["before"]["invited_email_attribute"] = False
+        self.diff["after"]["invited_email_attribute"] = True
+        if self.check_mode:
+            return pool
+        self.client.add_custom_attributes(
+            UserPoolId=pool["Id"], CustomAttributes=[INVITED_EMAIL_SCHEMA], aws_retry=True
+        )
+        return describe_pool(self.client, pool["Id"])
 
     def ensure_client(self, pool_id: str | None) -> str | None:
         desired = desired_client_settings(self.params)
@@ -490,22 +608,63 @@ class PoolManager:
     def ensure_users(self, pool_id: str | None) -> tuple:
         report, created = [], []
         for user in self.params["users"]:
-            email, group = user["email"], user["group"]
+            email, group, state = user["email"], user["group"], user["state"]
             existing = find_user(self.client, pool_id, email) if pool_id else None
-            if existing is None:
-                report.append({"email": email, "group": group, "action": "created"})
+            if existing is not None:
+                problem = identity_problem(existing, email)
+                if problem:
+                    self.module.fail_json(msg=problem, changed=self.changed)
+            if state == "present" and existing is None:
+                action = "invited" if self.params["invitation"] == "email" else "created"
                 created.append(self.create_user(pool_id, email, group))
-                continue
-            action = self.reconcile_groups(pool_id, email, group)
-            report.append({"email": email, "group": group, "action": action})
-        self.diff["after"]["users"] = {entry["email"]: entry["group"] for entry in report}
+            elif state == "present":
+                action = self.ensure_enabled(pool_id, email, existing)
+                group_action = self.reconcile_groups(pool_id, email, group)
+                action = group_action if action == "unchanged" else action
+            elif existing is None:
+                action = "not found"
+            else:
+                action = self.ensure_signed_out(pool_id, email, existing, delete=state == "absent")
+            report.append({"email": email, "group": group, "state": state, "action": action})
+        self.diff["after"]["users"] = {
+            entry["email"]: entry["group"] if entry["state"] == "present" else entry["state"]
+            for entry in report
+        }
         return report, created
+
+    def ensure_enabled(self, pool_id: str, email: str, user: dict[str, Any]) -> str:
+        if user.get("Enabled", True):
+            return "unchanged"
+        self.changed = True
+        self.diff["before"].setdefault("users", {})[email] = "disabled"
+        if not self.check_mode:
+            self.client.admin_enable_user(UserPoolId=pool_id, Username=email, aws_retry=True)
+        return "enabled"
+
+    def ensure_signed_out(self, pool_id: str, email: str, user: dict[str, Any], delete: bool) -> str:
+        """Disables (and with delete, removes) the user, revoking their refresh tokens first."""
+        enabled = user.get("Enabled", True)
+        self.diff["before"].setdefault("users", {})[email] = "present" if enabled else "disabled"
+        if not enabled and not delete:
+            return "unchanged"
+        self.changed = True
+        if not self.check_mode:
+            if enabled:
+                self.client.admin_user_global_sign_out(UserPoolId=pool_id, Username=email, aws_retry=True)
+                self.client.admin_disable_user(UserPoolId=pool_id, Username=email, aws_retry=True)
+            if delete:
+                self.client.admin_delete_user(UserPoolId=pool_id, Username=email, aws_retry=True)
+        return "deleted" if delete else "disabled"
 
     def create_user(self, pool_id: str | None, email: str, group: str) -> dict[str, str]:
         self.changed = True
         if self.check_mode:
             return {"email": email, "group": group}
-        password = generate_temporary_password(self.params["password_minimum_length"])
+        password = (
+            generate_temporary_password(self.params["password_minimum_length"])
+            if self.params["invitation"] == "print"
+            else None
+        )
         create_user(self.client, pool_id, email, password)
         try:
             self.client.admin_add_user_to_group(
@@ -516,6 +675,8 @@ class PoolManager:
             # run creates it again and shows a password.
             self.client.admin_delete_user(UserPoolId=pool_id, Username=email, aws_retry=True)
             raise
+        if password is None:
+            return {"email": email, "group": group}
         return {"email": email, "group": group, "temporary_password": password}
 
     def reconcile_groups(self, pool_id: str, email: str, group: str) -> str:
@@ -602,8 +763,10 @@ def main() -> None:
             options=dict(
                 email=dict(type="str", required=True),
                 group=dict(type="str", default="viewers", choices=list(GROUPS)),
+                state=dict(type="str", default="present", choices=["present", "disabled", "absent"]),
             ),
         ),
+        invitation=dict(type="str", default="email", choices=["email", "print"]),
         tags=dict(type="dict", aliases=["resource_tags"]),
         purge_tags=dict(type="bool", default=True),
     )

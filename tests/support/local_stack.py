@@ -117,7 +117,11 @@ class LocalStack:
             Username=email,
             TemporaryPassword=temporary_password,
             MessageAction="SUPPRESS",
-            UserAttributes=[{"Name": "email", "Value": email}, {"Name": "email_verified", "Value": "true"}],
+            UserAttributes=[
+                {"Name": "email", "Value": email},
+                {"Name": "email_verified", "Value": "true"},
+                {"Name": "custom:invited_email", "Value": email},
+            ],
         )
         cognito.admin_add_user_to_group(UserPoolId=self.pool_id, Username=email, GroupName=group)
 

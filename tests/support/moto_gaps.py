@@ -52,7 +52,12 @@ from moto.s3 import responses as s3_responses
 from moto.s3.models import FakeBucket
 from moto.server import main as moto_server_main
 
-from tests.support import moto_gaps_cloudfront_headers, moto_gaps_cognito, moto_gaps_lambda_events
+from tests.support import (
+    moto_gaps_cloudfront_headers,
+    moto_gaps_cognito,
+    moto_gaps_cognito_attributes,
+    moto_gaps_lambda_events,
+)
 
 EMPTY_VALUE = "__privatecast_empty__"
 AWS_RULE_NAMES = {"prefix": "Prefix", "suffix": "Suffix"}
@@ -243,6 +248,7 @@ def apply() -> None:
     ec2_tags.EC2_PREFIX_TO_RESOURCE["eipalloc"] = "elastic-ip"
     _patch_once(s3_responses.S3Response, "_notification_config_from_body", _wrap_notification_parser)
     moto_gaps_cognito.apply()
+    moto_gaps_cognito_attributes.apply()
     moto_gaps_lambda_events.apply()
 
 

@@ -12,6 +12,7 @@ from ansible_collections.privatecast.streaming.plugins.modules import cognito_us
 from moto import mock_aws
 from moto.cognitoidp import models as cognito_models
 
+from tests.support import moto_gaps_cognito_attributes
 from tests.support.module_runner import LogRecorder, run_module
 
 REGION = "us-east-1"
@@ -21,6 +22,7 @@ BASE_ARGS = {
     "region": REGION,
     "users": [{"email": "Alice@Example.com", "group": "admins"}, {"email": "bob@example.com"}],
     "tags": {"privatecast:stack": "unit"},
+    "invitation": "print",
 }
 
 
@@ -241,3 +243,146 @@ def test_bad_input_fails_clearly(aws, run, overrides, message):
     assert result["failed"] is True
     assert message in result["msg"]
     assert aws.list_user_pools(MaxResults=60)["UserPools"] == []
+
+
+# --- e-mail addresses, invitations, disabling and removing people -------------------------------
+
+
+def sign_in(aws, client_id: str, email: str, temporary_password: str) -> dict[str, str]:
+    """Signs a new user in with their temporary password and sets their own; returns the tokens."""
+    challenge = aws.initiate_auth(
+        ClientId=client_id,
+        AuthFlow="USER_PASSWORD_AUTH",
+        AuthParameters={"USERNAME": email, "PASSWORD": temporary_password},
+    )
+    assert challenge["ChallengeName"] == "NEW_PASSWORD_REQUIRED"
+    answer = aws.respond_to_auth_challenge(
+        ClientId=client_id,
+        ChallengeName="NEW_PASSWORD_REQUIRED",
+        Session=challenge["Session"],
+        ChallengeResponses={"USERNAME": email, "NEW_PASSWORD": "Own-passw0rd-of-the-user!"},
+    )
+    return answer["AuthenticationResult"]
+
+
+def test_a_viewer_cannot_change_their_e_mail_address(aws, run):
+    """The attack: a viewer takes an address the operator later lists as an admin's."""
+    moto_gaps_cognito_attributes.apply()
+    result = run()
+    pool = result["user_pool"]
+    bob = next(user for user in result["created_users"] if user["email"] == "bob@example.com")
+    tokens = sign_in(aws, pool["client_id"], "bob@example.com", bob["temporary_password"])
+
+    with pytest.raises(aws.exceptions.NotAuthorizedException, match="unauthorized attribute"):
+        aws.update_user_attributes(
+            AccessToken=tokens["AccessToken"],
+            UserAttributes=[{"Name": "email", "Value": "carol@example.com"}],
+        )
+    attributes = {
+        item["Name"]: item["Value"]
+        for item in aws.get_user(AccessToken=tokens["AccessToken"])["UserAttributes"]
+    }
+    assert attributes["email"] == "bob@example.com"
+    # What the refusal rests on, as the module configured it.
+    client = aws.describe_user_pool_client(UserPoolId=pool["id"], ClientId=pool["client_id"])[
+        "UserPoolClient"
+    ]
+    assert "email" not in client["WriteAttributes"] and client["WriteAttributes"]
+    described = aws.describe_user_pool(UserPoolId=pool["id"])["UserPool"]
+    assert described["UserAttributeUpdateSettings"]["AttributesRequireVerificationBeforeUpdate"] == ["email"]
+
+
+def test_an_address_that_changed_hands_is_refused_not_promoted(aws, run):
+    pool_id = run(users=[{"email": "mallory@example.com"}])["user_pool"]["id"]
+    # However it happened (before this fix, or by an admin's mistake), mallory now holds the
+    # address the operator is about to list as an admin's.
+    aws.admin_update_user_attributes(
+        UserPoolId=pool_id,
+        Username="mallory@example.com",
+        UserAttributes=[{"Name": "email", "Value": "alice@example.com"}],
+    )
+
+    result = run(users=[{"email": "alice@example.com", "group": "admins"}])
+
+    assert result["failed"] is True
+    assert "invited as 'mallory@example.com'" in result["msg"] and "changed hands" in result["msg"]
+    assert user_groups(aws, pool_id, "alice@example.com") == ["viewers"]
+
+
+def test_an_account_made_outside_the_module_is_not_adopted(aws, run):
+    pool_id = run(users=[])["user_pool"]["id"]
+    aws.admin_create_user(
+        UserPoolId=pool_id,
+        Username="alice@example.com",
+        MessageAction="SUPPRESS",
+        UserAttributes=[{"Name": "email", "Value": "alice@example.com"}],
+    )
+
+    result = run(users=[{"email": "alice@example.com", "group": "admins"}])
+
+    assert result["failed"] is True
+    assert "was not created by this module" in result["msg"]
+    assert user_groups(aws, pool_id, "alice@example.com") == []
+
+
+def test_email_invitation_leaves_no_password_anywhere(aws, run, monkeypatch):
+    logs = LogRecorder(monkeypatch)
+    result = run(invitation="email")
+
+    assert [user["action"] for user in result["users"]] == ["invited", "invited"]
+    assert result["created_users"] == [
+        {"email": "alice@example.com", "group": "admins"},
+        {"email": "bob@example.com", "group": "viewers"},
+    ]
+    assert "'temporary_password':" not in str(result) and "TemporaryPassword" not in logs.text
+    user = aws.admin_get_user(UserPoolId=result["user_pool"]["id"], Username="bob@example.com")
+    assert user["UserStatus"] == "FORCE_CHANGE_PASSWORD"
+    assert run(invitation="email")["changed"] is False
+
+
+def test_disabled_user_is_signed_out_and_can_be_enabled_again(aws, run):
+    result = run()
+    pool = result["user_pool"]
+    bob = next(user for user in result["created_users"] if user["email"] == "bob@example.com")
+    tokens = sign_in(aws, pool["client_id"], "bob@example.com", bob["temporary_password"])
+    listed = [
+        {"email": "alice@example.com", "group": "admins"},
+        {"email": "bob@example.com", "state": "disabled"},
+    ]
+
+    disabled = run(users=listed, diff=True)
+
+    assert [user["action"] for user in disabled["users"]] == ["unchanged", "disabled"]
+    assert disabled["diff"]["after"]["users"]["bob@example.com"] == "disabled"
+    assert aws.admin_get_user(UserPoolId=pool["id"], Username="bob@example.com")["Enabled"] is False
+    with pytest.raises(aws.exceptions.NotAuthorizedException):
+        aws.initiate_auth(
+            ClientId=pool["client_id"],
+            AuthFlow="REFRESH_TOKEN_AUTH",
+            AuthParameters={"REFRESH_TOKEN": tokens["RefreshToken"]},
+        )
+    assert run(users=listed)["changed"] is False
+
+    enabled = run()
+    assert [user["action"] for user in enabled["users"]] == ["unchanged", "enabled"]
+    assert aws.admin_get_user(UserPoolId=pool["id"], Username="bob@example.com")["Enabled"] is True
+
+
+def test_absent_user_is_signed_out_and_deleted(aws, run):
+    pool_id = run()["user_pool"]["id"]
+    listed = [
+        {"email": "alice@example.com", "group": "admins"},
+        {"email": "bob@example.com", "state": "absent"},
+    ]
+
+    checked = run(users=listed, check_mode=True)
+    assert checked["changed"] is True
+    assert aws.admin_get_user(UserPoolId=pool_id, Username="bob@example.com")["Enabled"] is True
+
+    removed = run(users=listed)
+    assert [user["action"] for user in removed["users"]] == ["unchanged", "deleted"]
+    with pytest.raises(aws.exceptions.UserNotFoundException):
+        aws.admin_get_user(UserPoolId=pool_id, Username="bob@example.com")
+    again = run(users=listed)
+    assert again["changed"] is False
+    assert [user["action"] for user in again["users"]] == ["unchanged", "not found"]
