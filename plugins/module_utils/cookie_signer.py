@@ -92,10 +92,12 @@ DER_SEQUENCE = 0x30
 
 _CLOUDFRONT_B64_ENCODE = bytes.maketrans(b"+=/", b"-_~")
 _CLOUDFRONT_B64_DECODE = bytes.maketrans(b"-_~", b"+=/")
-_PEM_BLOCK = re.compile(
-    r"-----BEGIN ([A-Z0-9 ]+)-----\s*(.*?)\s*-----END \1-----",
-    re.DOTALL,
-)
+# One encapsulation boundary (RFC 7468): the label is bounded, so each try at a "-----"
+# costs at most a constant and a scan of the whole text stays linear in its length.
+_PEM_BOUNDARY = re.compile(r"-----(BEGIN|END) ([A-Z0-9 ]{1,64})-----")
+# A DER INTEGER wider than this cannot belong to an RSA key anyone uses; refusing it before
+# any arithmetic keeps a crafted key from costing quadratic time in the key checks.
+MAX_KEY_BITS = 16384
 
 
 class KeyFormatError(ValueError):
@@ -162,6 +164,8 @@ def _as_integer(element: tuple[int, bytes]) -> int:
     tag, contents = element
     if tag != DER_INTEGER or not contents:
         raise KeyFormatError("expected a DER INTEGER")
+    if len(contents) > MAX_KEY_BITS // 8 + 1:
+        raise KeyFormatError(f"a DER INTEGER is wider than an RSA key of {MAX_KEY_BITS} bits holds")
     return int.from_bytes(contents, "big", signed=True)
 
 
@@ -226,9 +230,20 @@ class RsaPrivateKey:
 
 
 def _pem_blocks(pem: str) -> list[tuple[str, str]]:
+    """(label, body) of every BEGIN boundary directly followed by the END boundary of the
+    same label; the body is the text between them. One pass over the boundaries, so the
+    time is linear in the text's length whatever it holds (the former backreferencing
+    regular expression took quadratic time and worse on text with many BEGIN lines)."""
     if not isinstance(pem, str):
         raise KeyFormatError("a key must be PEM text")
-    return [(match.group(1), match.group(2)) for match in _PEM_BLOCK.finditer(pem)]
+    blocks: list[tuple[str, str]] = []
+    opened: re.Match[str] | None = None
+    for boundary in _PEM_BOUNDARY.finditer(pem):
+        kind, label = boundary.group(1), boundary.group(2)
+        if kind == "END" and opened is not None and opened.group(2) == label:
+            blocks.append((label, pem[opened.end() : boundary.start()].strip()))
+        opened = boundary if kind == "BEGIN" else None
+    return blocks
 
 
 def _pem_der(pem: str, labels: tuple[str, ...], what: str) -> tuple[str, bytes]:

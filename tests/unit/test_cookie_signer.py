@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import base64
 import datetime
 import functools
 from urllib.parse import parse_qs, urlsplit
@@ -155,6 +156,84 @@ def test_encrypted_and_short_keys_are_refused() -> None:
     short = rsa.generate_private_key(public_exponent=65537, key_size=1024)  # noqa: S505 the refusal is the test
     with pytest.raises(cs.KeyFormatError, match="1024 bits"):
         cs.load_private_key(private_pem(short, "pkcs8"))
+
+
+# --------------------------------------------------------------------------- PEM parsing
+
+
+def test_text_around_and_between_blocks_is_ignored() -> None:
+    key = rsa_key(2048)
+    expected = cs.load_private_key(private_pem(key, "pkcs1"))
+    for pem_format in ("pkcs1", "pkcs8"):
+        pem = private_pem(key, pem_format)
+        wrapped = (
+            "Bag Attributes\n    localKeyID: 01\n" + pem_block("CERTIFICATE", "AAAA") + pem + "trailer\n"
+        )
+        assert cs.load_private_key(wrapped) == expected
+        assert cs.load_private_key(pem.replace("\n", "\r\n")) == expected
+        assert cs.load_private_key("  " + pem.strip() + "  ") == expected
+    public = public_pem(key)
+    assert cs.load_public_key("junk\n" + public + public) == expected.public_key
+
+
+def test_the_first_block_with_a_wanted_label_is_read() -> None:
+    first, second = rsa_key(2048, seed=1), rsa_key(3072)
+    pem = private_pem(first, "pkcs8") + private_pem(second, "pkcs1")
+    assert cs.load_private_key(pem).bits == 2048
+
+
+@pytest.mark.parametrize(
+    ("pem", "message"),
+    [
+        ("-----BEGIN RSA PRIVATE KEY-----\nAAAA\n", "found no PEM block"),  # no END
+        ("-----BEGIN RSA PRIVATE KEY-----\nAAAA\n-----END PRIVATE KEY-----\n", "found no PEM block"),
+        ("-----BEGIN RSA PRIVATE KEY-----\nAAAA\n-----END RSA PRIVATE KEY\n", "found no PEM block"),
+        ("-----BEGIN rsa private key-----\nAAAA\n-----END rsa private key-----\n", "found no PEM block"),
+        (pem_block("A" * 65, "AAAA"), "found no PEM block"),  # labels are short
+        (pem_block("RSA PRIVATE KEY", "AAAA\n-----BEGIN X-----\nAAAA"), "found no PEM block"),
+        (pem_block("RSA PRIVATE KEY", "AA-----AA"), "not base64"),
+        (pem_block("RSA PRIVATE KEY", ""), "truncated DER"),
+        ("-----BEGIN RSA PRIVATE KEY-----\n" * 2000, "found no PEM block"),
+        (("-----BEGIN A-----" + " " * 20) * 300, "found no PEM block"),
+    ],
+    ids=[
+        "no-end",
+        "other-end",
+        "broken-end",
+        "lowercase",
+        "long-label",
+        "nested",
+        "dashes",
+        "empty",
+        "begins",
+        "spaces",
+    ],
+)
+def test_malformed_pem_text_is_refused(pem: str, message: str) -> None:
+    with pytest.raises(cs.KeyFormatError, match=message):
+        cs.load_private_key(pem)
+
+
+def test_a_block_inside_an_unclosed_block_is_the_one_read() -> None:
+    pem = private_pem(rsa_key(2048), "pkcs1")
+    assert cs.load_private_key("-----BEGIN RSA PRIVATE KEY-----\n" + pem).bits == 2048
+
+
+def der_integer_key(width: int) -> str:
+    """A PKCS#1 RSAPrivateKey whose modulus is an INTEGER of width bytes (no real key)."""
+    integers = [cs._encode_integer(0), cs._encode_tlv(cs.DER_INTEGER, b"\x7f" * width)]
+    integers += [cs._encode_integer(3)] * 7
+    body = base64.b64encode(cs._encode_sequence(*integers)).decode()
+    return pem_block("RSA PRIVATE KEY", body)
+
+
+def test_integers_wider_than_any_supported_key_are_refused_before_arithmetic() -> None:
+    limit = cs.MAX_KEY_BITS // 8 + 1
+    with pytest.raises(cs.KeyFormatError, match="inconsistent"):
+        cs.load_private_key(der_integer_key(limit))  # read, then found not to be a key
+    for width in (limit + 1, 1_000_000):
+        with pytest.raises(cs.KeyFormatError, match=f"wider than an RSA key of {cs.MAX_KEY_BITS} bits"):
+            cs.load_private_key(der_integer_key(width))
 
 
 # --------------------------------------------------------------------------- cookies

@@ -98,10 +98,15 @@ def test_status_reports_servers_stream_and_maintenance(aws: None, monkeypatch: p
     response = api_status.handler(support.api_event("GET /api/status", VIEWER))
     assert response["statusCode"] == 200
     body = support.body_of(response)
-    assert body["servers"]["proxy"] == {"instance_id": ids.proxy_instance_id, "state": "running"}
-    assert body["servers"]["owncast"] == {"instance_id": ids.owncast_instance_id, "state": "running"}
+    assert body["servers"] == {
+        "proxy": {"instance_id": None, "state": "running"},
+        "owncast": {"instance_id": None, "state": "running"},
+    }
     assert body["stream"] == {"live": False, "newest_segment_age_seconds": None}
     assert body["maintenance"] == {"status": "closed", "opened_at": None}
+    admin_body = support.body_of(api_status.handler(support.api_event("GET /api/status", ADMIN)))
+    assert admin_body["servers"]["proxy"] == {"instance_id": ids.proxy_instance_id, "state": "running"}
+    assert admin_body["servers"]["owncast"] == {"instance_id": ids.owncast_instance_id, "state": "running"}
 
     s3().put_object(Bucket=support.BUCKET, Key="hls/0/stream-abc-1.ts", Body=b"ts")
     state = maintenance.describe_window(ec2(), support.STACK)

@@ -3,6 +3,7 @@ never lists segments) and DELETE /api/recordings/{id} (admins)."""
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 import lambda_common as common
@@ -10,22 +11,25 @@ import recordings_store as store
 
 DEFAULT_PAGE_SIZE = 20
 MAX_PAGE_SIZE = 100
+LIMIT_TEXT = re.compile(r"[0-9]{1,3}")  # ASCII digits only: str.isdigit also takes "²" and "٣"
 
 
-def page_size(params: dict[str, str]) -> int:
-    text = params.get("limit") or str(DEFAULT_PAGE_SIZE)
-    if not text.isdigit() or not 1 <= int(text) <= MAX_PAGE_SIZE:
-        raise common.HttpError(400, f"limit must be a number from 1 to {MAX_PAGE_SIZE}")
+def page_size(event: dict[str, Any]) -> int:
+    text = common.query_parameter(event, "limit")
+    if text is None:
+        return DEFAULT_PAGE_SIZE
+    if not LIMIT_TEXT.fullmatch(text) or not 1 <= int(text) <= MAX_PAGE_SIZE:
+        raise common.HttpError(400, f"limit must be a whole number from 1 to {MAX_PAGE_SIZE}, in digits 0-9")
     return int(text)
 
 
 def list_recordings(event: dict[str, Any]) -> dict[str, Any]:
     common.require_viewer(event)
-    params = event.get("queryStringParameters") or {}
-    limit = page_size(params)
+    limit = page_size(event)
+    token = common.query_parameter(event, "next")
     index = store.read_index(common.client("s3"), common.bucket_name())
     try:
-        page, token = store.page_of(store.newest_first(index), limit, params.get("next"))
+        page, token = store.page_of(store.newest_first(index), limit, token)
     except ValueError as error:
         raise common.HttpError(400, str(error)) from error
     return common.json_response(200, {"recordings": page, "next": token})
@@ -33,9 +37,9 @@ def list_recordings(event: dict[str, Any]) -> dict[str, Any]:
 
 def delete_recording(event: dict[str, Any]) -> dict[str, Any]:
     common.require_admin(event)
-    recording_id = (event.get("pathParameters") or {}).get("id", "")
-    if not store.RECORDING_ID.match(recording_id):
-        raise common.HttpError(400, "not a recording id")
+    recording_id = (event.get("pathParameters") or {}).get("id")
+    if not isinstance(recording_id, str) or not store.RECORDING_ID.fullmatch(recording_id):
+        raise common.HttpError(400, "a recording id is 1 to 128 letters, digits, '-' or '_'")
     if not store.delete_recording(common.client("s3"), common.bucket_name(), recording_id):
         raise common.HttpError(404, "no such recording")
     return common.empty_response(204)

@@ -24,7 +24,7 @@ GRANTS = (
 )
 DEFAULT_TTL = 3600
 DEFAULT_KEY_REFRESH = 300
-HOST_PATTERN = re.compile(r"^(\*|[A-Za-z0-9.-]+(:[0-9]{1,5})?)$")
+HOST_PATTERN = re.compile(r"\*|[A-Za-z0-9.-]+(:[0-9]{1,5})?")  # fullmatch: "$" passes a newline
 
 
 def signing_key_parameter() -> str:
@@ -63,7 +63,7 @@ signing_key = SigningKeyCache()
 def public_host(event: dict[str, Any]) -> str:
     request_host = (event.get("requestContext") or {}).get("domainName", "")
     host = common.env("PRIVATECAST_PUBLIC_HOST", "") or request_host
-    if not HOST_PATTERN.match(host or ""):
+    if not HOST_PATTERN.fullmatch(host or ""):
         raise common.HttpError(500, "the public host name is not configured")
     return host
 

@@ -20,8 +20,8 @@ def variants_in(event: dict[str, Any], bucket: str) -> list[str]:
             continue
         key = unquote_plus((s3_part.get("object") or {}).get("key", ""))
         parts = key.split("/")
-        if len(parts) == 3 and parts[0] + "/" == store.HLS_PREFIX and store.VARIANT_NAME.match(parts[1]):
-            if parts[2] == store.OWNCAST_PLAYLIST or store.SEGMENT_NAME.match(parts[2]):
+        if len(parts) == 3 and parts[0] + "/" == store.HLS_PREFIX and store.VARIANT_NAME.fullmatch(parts[1]):
+            if parts[2] == store.OWNCAST_PLAYLIST or store.SEGMENT_NAME.fullmatch(parts[2]):
                 variants.add(parts[1])
     return sorted(variants, key=store.variant_sort_key)
 

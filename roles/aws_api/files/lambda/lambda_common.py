@@ -142,6 +142,18 @@ def require_admin(event: dict[str, Any]) -> dict[str, Any]:
     return require_groups(event, {admin_group()})
 
 
+def query_parameter(event: dict[str, Any], name: str) -> str | None:
+    """One query parameter's value, None when absent. API Gateway joins the values of a
+    repeated parameter with commas, and no parameter of this API holds a comma, so a
+    comma means the parameter came more than once: 400."""
+    value = (event.get("queryStringParameters") or {}).get(name)
+    if value is None:
+        return None
+    if not isinstance(value, str) or "," in value:
+        raise HttpError(400, f"give {name} once, with one value")
+    return value
+
+
 def route_of(event: dict[str, Any]) -> str:
     return str(event.get("routeKey") or "")
 

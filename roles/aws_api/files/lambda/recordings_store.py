@@ -40,10 +40,18 @@ VARIANT_PLAYLIST = "playlist.m3u8"
 MASTER_PLAYLIST = "master.m3u8"
 PLAYLIST_TYPE = "application/vnd.apple.mpegurl"
 
-SEGMENT_NAME = re.compile(r"^stream-(?P<session>[A-Za-z0-9_-]+)-(?P<sequence>\d+)\.ts$")
-ARCHIVED_NAME = re.compile(r"^(?P<sequence>\d{8})_(?P<duration_us>\d+)\.ts$")
-RECORDING_ID = re.compile(r"^[A-Za-z0-9_-]{1,128}$")
-VARIANT_NAME = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
+# The one definition of the names the archiver, the list call and delete accept. Use them
+# with fullmatch only: "$" (and match) would let a trailing newline through. re.ASCII
+# keeps \d to 0-9. A session id the archiver accepts is a recording id delete accepts, and
+# a sequence it accepts fits the archived name's eight digits.
+SESSION_ID = r"[A-Za-z0-9_-]{1,128}"
+SEGMENT_NAME = re.compile(rf"stream-(?P<session>{SESSION_ID})-(?P<sequence>\d{{1,8}})\.ts", re.ASCII)
+ARCHIVED_NAME = re.compile(r"(?P<sequence>\d{8})_(?P<duration_us>\d{1,18})\.ts", re.ASCII)
+RECORDING_ID = re.compile(SESSION_ID)
+VARIANT_NAME = re.compile(r"[A-Za-z0-9_-]{1,64}")
+# A next token: base64url without padding of [start, id]; 256 characters hold any of them.
+TOKEN_TEXT = re.compile(r"[A-Za-z0-9_-]{1,256}")
+BAD_NEXT_MESSAGE = "next must be the token an earlier page of this list gave"
 
 CONFLICT_CODES = {"PreconditionFailed", "ConditionalRequestConflict", "412", "409"}
 MISSING_CODES = {"NoSuchKey", "404", "NotFound"}
@@ -180,7 +188,7 @@ def variant_sort_key(variant: str) -> tuple[int, str]:
 
 def parse_archived(obj: dict[str, Any], prefix: str) -> ArchivedSegment | None:
     name = obj["Key"][len(prefix) :]
-    match = ARCHIVED_NAME.match(name)
+    match = ARCHIVED_NAME.fullmatch(name)
     if not match:
         return None
     return ArchivedSegment(
@@ -324,14 +332,25 @@ def encode_token(item: dict[str, Any]) -> str:
 
 
 def decode_token(token: str) -> tuple[int, str]:
-    """Raises ValueError for anything encode_token did not make."""
+    """Raises ValueError for anything encode_token did not make: only the exact text it
+    gives (canonical base64url of [start, id]) is taken back."""
+    if not isinstance(token, str) or not TOKEN_TEXT.fullmatch(token):
+        raise ValueError(BAD_NEXT_MESSAGE)
     try:
         raw = base64.urlsafe_b64decode(token + "=" * (-len(token) % 4))
         start, session = json.loads(raw)
-    except (binascii.Error, ValueError, TypeError) as error:
-        raise ValueError("malformed next token") from error
-    if not isinstance(start, int) or not isinstance(session, str) or not RECORDING_ID.match(session):
-        raise ValueError("malformed next token")
+    except (binascii.Error, ValueError, TypeError, RecursionError) as error:
+        raise ValueError(BAD_NEXT_MESSAGE) from error
+    valid = (
+        isinstance(start, int)
+        and not isinstance(start, bool)
+        and -(2**63) <= start < 2**63
+        and isinstance(session, str)
+        and RECORDING_ID.fullmatch(session)
+        and encode_token({"start": start, "id": session}) == token
+    )
+    if not valid:
+        raise ValueError(BAD_NEXT_MESSAGE)
     return start, session
 
 
@@ -340,7 +359,7 @@ def page_of(
 ) -> tuple[list[dict[str, Any]], str | None]:
     """Keyset pagination over (start, id) descending: a page never repeats or skips an item
     because a newer recording appeared meanwhile."""
-    if token:
+    if token is not None:
         after = decode_token(token)
         items = [item for item in items if (item["start"], item["id"]) < after]
     page = items[:limit]
@@ -360,7 +379,7 @@ def owncast_window(s3: Any, bucket: str, variant: str) -> dict[str, dict[str, tu
     sessions: dict[str, dict[str, tuple[int, int, str]]] = {}
     for obj in list_objects(s3, bucket, prefix):
         name = obj["Key"][len(prefix) :]
-        match = SEGMENT_NAME.match(name)
+        match = SEGMENT_NAME.fullmatch(name)
         if match and name in durations:
             sessions.setdefault(match["session"], {})[name] = (
                 int(match["sequence"]),
@@ -493,12 +512,12 @@ def reconcile(s3: Any, bucket: str, close_after: int, now: float | None = None) 
     every playlist and the whole index from the archived segments. Recordings the index
     did not know are closed when idle past close_after."""
     now = time.time() if now is None else now
-    variants = list_folders(s3, bucket, HLS_PREFIX)
+    variants = [name for name in list_folders(s3, bucket, HLS_PREFIX) if VARIANT_NAME.fullmatch(name)]
     copied = {variant: archive_variant(s3, bucket, variant) for variant in variants}
     found: dict[str, dict[str, list[ArchivedSegment]]] = {}
     for obj in list_objects(s3, bucket, RECORDINGS_PREFIX):
         parts = obj["Key"][len(RECORDINGS_PREFIX) :].split("/")
-        if len(parts) != 3 or not RECORDING_ID.match(parts[0]) or not VARIANT_NAME.match(parts[1]):
+        if len(parts) != 3 or not RECORDING_ID.fullmatch(parts[0]) or not VARIANT_NAME.fullmatch(parts[1]):
             continue
         segment = parse_archived(obj, variant_prefix(parts[0], parts[1]))
         if segment is not None:
