@@ -106,7 +106,7 @@ def assert_reached(result: PlaybookResult, host: str, wait_task: str) -> None:
 
 
 def started_ids(result: PlaybookResult) -> set[str]:
-    (started, *_) = result.task_results(POWER_TASK)
+    started = result.task_results(POWER_TASK)[0]  # the start; the stop comes after
     return {instance["instance_id"] for instance in started.get("instances", [])}
 
 
