@@ -21,7 +21,7 @@ pytestmark = pytest.mark.integration
 
 STACK = "local"  # privatecast_stack_name in inventory/local
 SERVERS = ("proxy", "owncast")
-POWER_TASK = "Start or stop the servers and wait"
+POWER_TASK = "privatecast.streaming.privatecast : Start or stop the servers and wait"
 
 
 def must_succeed(result: PlaybookResult, what: str) -> None:

@@ -75,6 +75,7 @@ class PlaybookRunner:
         *,
         check: bool = False,
         diff: bool = False,
+        extra_args: tuple[str, ...] = (),
     ) -> PlaybookResult:
         variables = {"privatecast_aws_endpoint_url": self.endpoint_url, **(extra_vars or {})}
         command = [
@@ -89,6 +90,7 @@ class PlaybookRunner:
             command.append("--check")
         if diff:
             command.append("--diff")
+        command.extend(extra_args)
         env = {
             **os.environ,
             "ANSIBLE_STDOUT_CALLBACK": "ansible.posix.json",
