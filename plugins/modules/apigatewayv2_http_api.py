@@ -170,6 +170,7 @@ from typing import Any
 
 try:
     import botocore
+    import botocore.session
 except ImportError:
     pass  # handled by AnsibleAWSModule
 
@@ -194,8 +195,13 @@ def account_of(function_arn: str) -> str:
     return match.group(2) if match else ""
 
 
+def partition_of(region: str) -> str:
+    """The ARN partition of a region: aws, aws-cn, aws-us-gov, ..."""
+    return botocore.session.get_session().get_partition_for_region(region)
+
+
 def execution_arn(region: str, account: str, api_id: str) -> str:
-    return f"arn:aws:execute-api:{region}:{account}:{api_id}"
+    return f"arn:{partition_of(region)}:execute-api:{region}:{account}:{api_id}"
 
 
 def route_source_arn(api_execution_arn: str, route_key: str) -> str:
@@ -370,7 +376,7 @@ class HttpApiManager:
         if wanted is None:
             return
         current = api.get("Tags", {})
-        arn = f"arn:aws:apigateway:{self.module.region}::/apis/{api['ApiId']}"
+        arn = f"arn:{partition_of(self.module.region)}:apigateway:{self.module.region}::/apis/{api['ApiId']}"
         missing = {key: value for key, value in wanted.items() if current.get(key) != value}
         extra = [key for key in current if key not in wanted] if self.params["purge_tags"] else []
         self.diff["before"]["tags"], self.diff["after"]["tags"] = current, wanted

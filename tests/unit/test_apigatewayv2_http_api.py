@@ -303,3 +303,13 @@ def test_duplicate_routes_fail(aws, run):
 
     assert result["failed"] is True
     assert "listed twice" in result["msg"]
+
+
+@pytest.mark.parametrize(
+    ("region", "partition"),
+    [("eu-west-1", "aws"), ("cn-north-1", "aws-cn"), ("us-gov-west-1", "aws-us-gov")],
+)
+def test_execution_arn_names_the_partition_of_the_region(region: str, partition: str) -> None:
+    assert apigatewayv2_http_api.execution_arn(region, "123456789012", "a1b2c3") == (
+        f"arn:{partition}:execute-api:{region}:123456789012:a1b2c3"
+    )
