@@ -23,12 +23,13 @@ ADMINS = ["203.0.113.10/32"]
 ACTION, CIDR, FIRST_PORT, LAST_PORT = 2, 3, 6, 7
 
 
-def _templar(rtmps_enabled: bool, rtmps_port: int = 1936) -> Templar:
+def _templar(rtmps_enabled: bool, rtmps_port: int = 1936, partition: str = "aws") -> Templar:
     role_vars = yaml.safe_load((ROLE / "vars" / "main.yml").read_text())
     role_defaults = yaml.safe_load((ROLE / "defaults" / "main.yml").read_text())
     variables: dict[str, Any] = {
         "privatecast_stack_name": "unit",
         "privatecast_region": "eu-west-1",
+        "privatecast_partition": partition,
         "privatecast_bucket_name": "unit-video-123456789012",
         "privatecast_camera_cidrs": CAMERAS,
         "privatecast_admin_cidrs": ADMINS,
@@ -141,3 +142,15 @@ def test_admin_sources_broader_than_the_limit_are_refused(admin_cidrs: list[str]
 @pytest.mark.parametrize("admin_cidrs", [[], ["203.0.113.10/32"], ["198.51.100.0/24", "10.9.0.0/17"]])
 def test_narrow_admin_sources_pass(admin_cidrs: list[str]) -> None:
     assert _admin_source_check(admin_cidrs, allow_any_source=False)[0]
+
+
+@pytest.mark.parametrize("partition", ["aws", "aws-cn", "aws-us-gov"])
+def test_the_s3_endpoint_policy_names_the_bucket_in_the_accounts_partition(partition: str) -> None:
+    policy = _templar(rtmps_enabled=False, partition=partition).template(
+        trust_as_template("{{ aws_network_s3_endpoint_policy }}")
+    )
+    resources = [resource for statement in policy["Statement"] for resource in statement["Resource"]]
+    assert resources == [
+        f"arn:{partition}:s3:::unit-video-123456789012",
+        f"arn:{partition}:s3:::unit-video-123456789012/*",
+    ]
