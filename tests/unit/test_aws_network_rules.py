@@ -37,8 +37,19 @@ def _templar(rtmps_enabled: bool, rtmps_port: int = 1936, partition: str = "aws"
         "privatecast_rtmps_port": rtmps_port,
     }
     for name, value in {**role_defaults, **role_vars}.items():
-        variables[name] = trust_as_template(value) if isinstance(value, str) else value
+        variables[name] = _trusted(value)
     return Templar(loader=DataLoader(), variables=variables)
+
+
+def _trusted(value: Any) -> Any:
+    """The role's own variables, trusted as templates the way Ansible trusts role files."""
+    if isinstance(value, str):
+        return trust_as_template(value)
+    if isinstance(value, dict):
+        return {key: _trusted(item) for key, item in value.items()}
+    if isinstance(value, list):
+        return [_trusted(item) for item in value]
+    return value
 
 
 def _public_ingress(templar: Templar) -> list[list[Any]]:
