@@ -41,6 +41,7 @@ CLIENT_ID = "edgetestclient0123456789ab"
 # Recordings are kept forever by default; the test sets an age to check the rule. The
 # facts the aws_auth role would leave come as extra vars too.
 COGNITO = "https://cognito-idp.us-east-1.amazonaws.com/"
+S3_ENDPOINT = "vpce-0a1b2c3d4e5f60718"
 BASE_VARS = {
     "aws_edge_api_endpoint": f"https://{API_DOMAIN}",
     "aws_storage_recordings_expiration_days": 365,
@@ -50,6 +51,8 @@ BASE_VARS = {
     "aws_auth_password_minimum_length": 16,
     # AWS's endpoint for the region (the role's default; inventory/local points at moto).
     "aws_edge_cognito_endpoint": COGNITO,
+    # The S3 gateway endpoint the aws_network role would leave (Owncast's key works only through it).
+    "aws_storage_s3_endpoint_id": S3_ENDPOINT,
 }
 PAGE_POLICY = f"{STACK}-page"
 CSP = (
@@ -261,13 +264,14 @@ def assert_distribution_as_specified(moto: MotoServer) -> dict[str, Any]:
     assert sorted(default["AllowedMethods"]["Items"]) == ["GET", "HEAD"]
 
     behaviours = config["CacheBehaviors"]["Items"]
-    # CloudFront takes the first matching pattern: playlists before the rest of a prefix.
+    # The video behaviours serve playlists and segments only; any other name falls to the
+    # default behaviour (the page's origin, web/).
     expected = [
         ("/api/*", "api", CACHING_DISABLED, False),
         ("/hls/*.m3u8", "video", CACHING_DISABLED, True),
-        ("/hls/*", "video", CACHING_OPTIMIZED, True),
+        ("/hls/*.ts", "video", CACHING_OPTIMIZED, True),
         ("/recordings/*.m3u8", "video", CACHING_DISABLED, True),
-        ("/recordings/*", "video", CACHING_OPTIMIZED, True),
+        ("/recordings/*.ts", "video", CACHING_OPTIMIZED, True),
     ]
     assert [
         (b["PathPattern"], b["TargetOriginId"], b["CachePolicyId"], b["TrustedKeyGroups"]["Enabled"])
