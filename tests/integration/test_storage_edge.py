@@ -203,19 +203,24 @@ def assert_owncast_user_least_privilege(moto: MotoServer) -> None:
         )
         for statement in document["Statement"]
     )
+    # Only through the stack's S3 endpoint, and only the names Owncast writes
+    # (tests/unit/test_role_policies.py evaluates the policy request by request).
+    endpoint = {"StringEquals": {"aws:SourceVpce": S3_ENDPOINT}}
+    segments = (f"{BUCKET_ARN}/hls/*/offline-v2.ts", f"{BUCKET_ARN}/hls/*/stream-*.ts")
     assert granted == sorted(
         [
             (
                 "Allow",
-                ("s3:AbortMultipartUpload", "s3:DeleteObject", "s3:PutObject"),
-                (f"{BUCKET_ARN}/hls/*",),
-                "{}",
+                ("s3:AbortMultipartUpload", "s3:PutObject"),
+                tuple(sorted([*segments, f"{BUCKET_ARN}/hls/*/stream.m3u8"])),
+                json.dumps(endpoint, sort_keys=True),
             ),
+            ("Allow", ("s3:DeleteObject",), segments, json.dumps(endpoint, sort_keys=True)),
             (
                 "Allow",
                 ("s3:ListBucket",),
                 (BUCKET_ARN,),
-                json.dumps({"StringLike": {"s3:prefix": "hls/*"}}, sort_keys=True),
+                json.dumps({"StringLike": {"s3:prefix": "hls/*"}, **endpoint}, sort_keys=True),
             ),
         ]
     )
