@@ -7,10 +7,15 @@ Shape (CloudFront evaluates the ordered behaviours first to last, then the defau
 
   /api/*              -> API Gateway origin, not cached, all methods
   /hls/*.m3u8         -> S3 (video origin), signed cookies, never cached
-  /hls/*              -> S3 (video origin), signed cookies, cached
+  /hls/*.ts           -> S3 (video origin), signed cookies, cached
   /recordings/*.m3u8  -> S3 (video origin), signed cookies, never cached
-  /recordings/*       -> S3 (video origin), signed cookies, cached
+  /recordings/*.ts    -> S3 (video origin), signed cookies, cached
   default (/ ...)     -> S3 web/ (origin path /web), public, cached
+
+The video behaviours serve playlists and segments only: any other name under /hls/ or
+/recordings/ (say /hls/x.html) falls to the default behaviour, whose origin path /web
+makes it web/hls/x.html, a key only the page's publisher writes and the page never has,
+so S3 refuses it (403). No other object of the bucket is reachable that way.
 """
 
 from __future__ import absolute_import, annotations, division, print_function
@@ -41,6 +46,9 @@ ALL_METHODS = ["GET", "HEAD", "OPTIONS", "PUT", "POST", "PATCH", "DELETE"]
 PRICE_CLASSES = ["PriceClass_100", "PriceClass_200", "PriceClass_All"]
 # The video prefixes served only to holders of signed cookies.
 SIGNED_PREFIXES = ["hls", "recordings"]
+# What the video behaviours serve under them: playlists (never cached, they change) and
+# segments (cached, they do not). Nothing else.
+VIDEO_SUFFIXES = [("m3u8", CACHE_POLICY_CACHING_DISABLED), ("ts", CACHE_POLICY_CACHING_OPTIMIZED)]
 
 
 def _quantified(items):
@@ -95,8 +103,9 @@ def _ordered(path_pattern, behaviour):
 
 
 def build_cache_behaviours(key_group_id, headers_policy_id=RESPONSE_HEADERS_POLICY_SECURITY_HEADERS):
-    """Ordered behaviours; a more specific pattern comes before the one it narrows.  Each
-    adds the response headers policy `headers_policy_id`."""
+    """Ordered behaviours: the API, then per video prefix its playlists and its segments
+    (and nothing else of the prefix).  Each adds the response headers policy
+    `headers_policy_id`."""
     api = _behaviour(
         API_ORIGIN_ID,
         "https-only",
@@ -107,10 +116,8 @@ def build_cache_behaviours(key_group_id, headers_policy_id=RESPONSE_HEADERS_POLI
     api["OriginRequestPolicyId"] = ORIGIN_REQUEST_POLICY_ALL_VIEWER_EXCEPT_HOST
     behaviours = [_ordered("/api/*", api)]
     for prefix in SIGNED_PREFIXES:
-        for pattern, cache_policy in (
-            (f"/{prefix}/*.m3u8", CACHE_POLICY_CACHING_DISABLED),
-            (f"/{prefix}/*", CACHE_POLICY_CACHING_OPTIMIZED),
-        ):
+        for suffix, cache_policy in VIDEO_SUFFIXES:
+            pattern = f"/{prefix}/*.{suffix}"
             video = _behaviour(
                 VIDEO_ORIGIN_ID,
                 "https-only",

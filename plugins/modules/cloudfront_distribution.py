@@ -19,10 +19,12 @@ description:
     path C(/web), C(video) with none) and the API (HTTPS only, TLS 1.2)."
   - "Behaviours, in order: C(/api/*) to the API (managed C(CachingDisabled) cache policy,
     managed C(AllViewerExceptHostHeader) origin request policy, every method);
-    C(/hls/*.m3u8), C(/hls/*), C(/recordings/*.m3u8), C(/recordings/*) from the bucket for
-    holders of cookies signed by a key of O(key_group_id), playlists never cached
-    (C(CachingDisabled)) and segments cached (C(CachingOptimized)); the default behaviour
-    serves C(web/) publicly (C(CachingOptimized)). Every behaviour adds the response
+    C(/hls/*.m3u8), C(/hls/*.ts), C(/recordings/*.m3u8), C(/recordings/*.ts) from the
+    bucket for holders of cookies signed by a key of O(key_group_id), playlists never
+    cached (C(CachingDisabled)) and segments cached (C(CachingOptimized)), and nothing
+    else of those prefixes; the default behaviour serves C(web/) publicly
+    (C(CachingOptimized)), so another name under C(/hls/) (say C(/hls/x.html)) is looked
+    up as C(web/hls/x.html) and refused. Every behaviour adds the response
     headers policy O(response_headers_policy_id) (by default the managed
     C(SecurityHeadersPolicy)). Viewers are redirected to HTTPS for the
     page and refused plain HTTP elsewhere. The default root object is C(index.html)."

@@ -261,3 +261,32 @@ def test_origin_answers_as_s3_behind_cloudfront(grants: dict[str, dict[str, str]
     again = edge_request(segment_path, headers={**cookies, "If-None-Match": whole.headers["ETag"]})
     assert again.status == 304
     assert whole.headers["Strict-Transport-Security"].startswith("max-age=31536000")
+
+
+HOSTILE_PAGE = b"<!doctype html><script>document.title = 'owned'</script>"
+
+
+@pytest.mark.parametrize("key", ["hls/x.html", "hls/0/x.html"])
+def test_an_html_object_under_hls_is_not_served(
+    local_stack: LocalStack, grants: dict[str, dict[str, str]], key: str
+) -> None:
+    """Issue 10: what a stolen Owncast key could once write (now refused by its policy,
+    tests/unit/test_role_policies.py) is not served from the page's host even when it is
+    in the bucket: the video behaviours serve playlists and segments only, the rest falls
+    to the page's origin (web/), where no such object is."""
+    s3 = local_stack.client("s3")
+    s3.put_object(Bucket=local_stack.bucket, Key=key, Body=HOSTILE_PAGE, ContentType="text/html")
+    try:
+        for headers in ({}, cookie_header(grants["/hls/"])):
+            answer = edge_request(f"/{key}", headers=headers)
+            assert answer.status == 403
+            assert b"owned" not in answer.body
+            assert not answer.headers.get("Content-Type", "").startswith("text/html")
+    finally:
+        s3.delete_object(Bucket=local_stack.bucket, Key=key)
+
+
+def test_video_is_served_with_nosniff(grants: dict[str, dict[str, str]], segment_path: str) -> None:
+    answer = edge_request(segment_path, headers=cookie_header(grants["/hls/"]))
+    assert answer.status == 200
+    assert answer.headers["X-Content-Type-Options"] == "nosniff"

@@ -53,6 +53,14 @@ ZIP_FILES = {
 SHOWN_ONCE_TASK = "privatecast.streaming.aws_auth : Show the temporary passwords of new users (shown once)"
 
 STACK_TAG = {"StringEquals": {"aws:ResourceTag/privatecast:stack": STACK}}
+
+
+def stack_tag_and(**tags: Any) -> dict[str, dict[str, Any]]:
+    """The stack tag and further resource tags (privatecast_sg="proxy" -> privatecast:sg)."""
+    more = {f"aws:ResourceTag/{key.replace('_', ':', 1)}": value for key, value in tags.items()}
+    return {"StringEquals": {**STACK_TAG["StringEquals"], **more}}
+
+
 MAINTENANCE_DESCRIBE = [
     "ec2:DescribeAddresses",
     "ec2:DescribeInstances",
@@ -94,19 +102,23 @@ EXPECTED_GRANTS = {
     | grants(["s3:GetObject", "s3:PutObject"], RECORDINGS_AND_INDEX),
     "housekeeping": grants(MAINTENANCE_DESCRIBE, ["*"])
     | grants(["ec2:StopInstances"], [f"{EC2}:instance/*"], STACK_TAG)
+    # Closing only (tests/unit/test_role_policies.py evaluates it request by request).
     | grants(
-        [
-            "ec2:DeleteNetworkAclEntry",
-            "ec2:DeleteRoute",
-            "ec2:DisassociateAddress",
-            "ec2:ModifyInstanceAttribute",
-            "ec2:ReleaseAddress",
-        ],
-        [
-            f"{EC2}:{kind}/*"
-            for kind in ("elastic-ip", "instance", "network-acl", "route-table", "security-group")
-        ],
-        STACK_TAG,
+        ["ec2:DeleteRoute"],
+        [f"{EC2}:route-table/*"],
+        stack_tag_and(privatecast_tier="private"),
+    )
+    | grants(["ec2:DeleteNetworkAclEntry"], [f"{EC2}:network-acl/*"], STACK_TAG)
+    | grants(["ec2:ModifyInstanceAttribute", "ec2:DisassociateAddress"], [f"{EC2}:instance/*"], STACK_TAG)
+    | grants(
+        ["ec2:ModifyInstanceAttribute"],
+        [f"{EC2}:security-group/*"],
+        stack_tag_and(privatecast_sg=["owncast", "proxy"]),
+    )
+    | grants(
+        ["ec2:DisassociateAddress", "ec2:ReleaseAddress"],
+        [f"{EC2}:elastic-ip/*"],
+        stack_tag_and(privatecast_component="maintenance"),
     )
     | grants(["ec2:DisassociateAddress"], [f"{EC2}:network-interface/*"])
     | grants(["s3:ListBucket"], [BUCKET_ARN])

@@ -41,6 +41,7 @@ CLIENT_ID = "edgetestclient0123456789ab"
 # Recordings are kept forever by default; the test sets an age to check the rule. The
 # facts the aws_auth role would leave come as extra vars too.
 COGNITO = "https://cognito-idp.us-east-1.amazonaws.com/"
+S3_ENDPOINT = "vpce-0a1b2c3d4e5f60718"
 BASE_VARS = {
     "aws_edge_api_endpoint": f"https://{API_DOMAIN}",
     "aws_storage_recordings_expiration_days": 365,
@@ -50,6 +51,8 @@ BASE_VARS = {
     "aws_auth_password_minimum_length": 16,
     # AWS's endpoint for the region (the role's default; inventory/local points at moto).
     "aws_edge_cognito_endpoint": COGNITO,
+    # The S3 gateway endpoint the aws_network role would leave (Owncast's key works only through it).
+    "aws_storage_s3_endpoint_id": S3_ENDPOINT,
 }
 PAGE_POLICY = f"{STACK}-page"
 CSP = (
@@ -200,19 +203,24 @@ def assert_owncast_user_least_privilege(moto: MotoServer) -> None:
         )
         for statement in document["Statement"]
     )
+    # Only through the stack's S3 endpoint, and only the names Owncast writes
+    # (tests/unit/test_role_policies.py evaluates the policy request by request).
+    endpoint = {"StringEquals": {"aws:SourceVpce": S3_ENDPOINT}}
+    segments = (f"{BUCKET_ARN}/hls/*/offline-v2.ts", f"{BUCKET_ARN}/hls/*/stream-*.ts")
     assert granted == sorted(
         [
             (
                 "Allow",
-                ("s3:AbortMultipartUpload", "s3:DeleteObject", "s3:PutObject"),
-                (f"{BUCKET_ARN}/hls/*",),
-                "{}",
+                ("s3:AbortMultipartUpload", "s3:PutObject"),
+                tuple(sorted([*segments, f"{BUCKET_ARN}/hls/*/stream.m3u8"])),
+                json.dumps(endpoint, sort_keys=True),
             ),
+            ("Allow", ("s3:DeleteObject",), segments, json.dumps(endpoint, sort_keys=True)),
             (
                 "Allow",
                 ("s3:ListBucket",),
                 (BUCKET_ARN,),
-                json.dumps({"StringLike": {"s3:prefix": "hls/*"}}, sort_keys=True),
+                json.dumps({"StringLike": {"s3:prefix": "hls/*"}, **endpoint}, sort_keys=True),
             ),
         ]
     )
@@ -261,13 +269,14 @@ def assert_distribution_as_specified(moto: MotoServer) -> dict[str, Any]:
     assert sorted(default["AllowedMethods"]["Items"]) == ["GET", "HEAD"]
 
     behaviours = config["CacheBehaviors"]["Items"]
-    # CloudFront takes the first matching pattern: playlists before the rest of a prefix.
+    # The video behaviours serve playlists and segments only; any other name falls to the
+    # default behaviour (the page's origin, web/).
     expected = [
         ("/api/*", "api", CACHING_DISABLED, False),
         ("/hls/*.m3u8", "video", CACHING_DISABLED, True),
-        ("/hls/*", "video", CACHING_OPTIMIZED, True),
+        ("/hls/*.ts", "video", CACHING_OPTIMIZED, True),
         ("/recordings/*.m3u8", "video", CACHING_DISABLED, True),
-        ("/recordings/*", "video", CACHING_OPTIMIZED, True),
+        ("/recordings/*.ts", "video", CACHING_OPTIMIZED, True),
     ]
     assert [
         (b["PathPattern"], b["TargetOriginId"], b["CachePolicyId"], b["TrustedKeyGroups"]["Enabled"])

@@ -60,9 +60,9 @@ def test_behaviours_route_each_prefix_in_order():
     assert [(b["PathPattern"], b["TargetOriginId"], b["CachePolicyId"]) for b in behaviours] == [
         ("/api/*", "api", cf.CACHE_POLICY_CACHING_DISABLED),
         ("/hls/*.m3u8", "video", cf.CACHE_POLICY_CACHING_DISABLED),
-        ("/hls/*", "video", cf.CACHE_POLICY_CACHING_OPTIMIZED),
+        ("/hls/*.ts", "video", cf.CACHE_POLICY_CACHING_OPTIMIZED),
         ("/recordings/*.m3u8", "video", cf.CACHE_POLICY_CACHING_DISABLED),
-        ("/recordings/*", "video", cf.CACHE_POLICY_CACHING_OPTIMIZED),
+        ("/recordings/*.ts", "video", cf.CACHE_POLICY_CACHING_OPTIMIZED),
     ]
 
 

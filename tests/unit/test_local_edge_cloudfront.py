@@ -62,10 +62,11 @@ def test_path_patterns_follow_cloudfronts_wildcards(pattern: str, path: str, mat
     ("path", "pattern"),
     [
         ("/api/status", "/api/*"),
-        ("/hls/0/stream.m3u8", "/hls/*.m3u8"),  # the narrower pattern is listed first
-        ("/hls/0/stream-1-2.ts", "/hls/*"),
+        ("/hls/0/stream.m3u8", "/hls/*.m3u8"),
+        ("/hls/0/stream-1-2.ts", "/hls/*.ts"),
+        ("/hls/0/offline-v2.ts", "/hls/*.ts"),
         ("/recordings/abc/master.m3u8", "/recordings/*.m3u8"),
-        ("/recordings/abc/0/00000001_2000000.ts", "/recordings/*"),
+        ("/recordings/abc/0/00000001_2000000.ts", "/recordings/*.ts"),
         ("/index.html", "*"),  # no ordered behaviour matches: the default one
         ("/assets/app-1234.js", "*"),
         ("/Api/status", "*"),  # case sensitive: not the API
@@ -79,12 +80,51 @@ def test_the_first_matching_behaviour_wins_and_the_default_comes_last(path: str,
 def test_the_order_of_the_behaviours_decides() -> None:
     config = product_config()
     items = config["CacheBehaviors"]["Items"]
-    swapped = [item for item in items if item["PathPattern"] == "/hls/*"] + [
-        item for item in items if item["PathPattern"] != "/hls/*"
-    ]
-    config["CacheBehaviors"]["Items"] = swapped
+    broad = {**next(item for item in items if item["PathPattern"] == "/hls/*.ts"), "PathPattern": "/hls/*"}
+    config["CacheBehaviors"]["Items"] = [broad, *items]
     # /hls/* now comes first and catches the playlists too: first match, not best match.
     assert cloudfront.select_behaviour(config, "/hls/0/stream.m3u8")["PathPattern"] == "/hls/*"
+
+
+# Issue 10: an object under hls/ or recordings/ that is neither playlist nor segment (say
+# an hls/x.html that a stolen Owncast key wrote) must not be served from the page's host.
+@pytest.mark.parametrize(
+    "path",
+    [
+        "/hls/x.html",
+        "/hls/0/x.html",
+        "/hls/0/stream.m3u8.html",
+        "/hls/0/stream-1-2.ts.html",
+        "/hls/0/a.TS",  # case sensitive
+        "/hls/",
+        "/hls/0/",
+        "/recordings/abc/x.html",
+        "/recordings/abc/0/00000001_2000000.js",
+        "/recordings/",
+    ],
+)
+def test_the_video_behaviours_serve_only_playlists_and_segments(path: str) -> None:
+    config = product_config()
+    behaviour = cloudfront.select_behaviour(config, path)
+    assert behaviour["PathPattern"] == "*"  # the default behaviour, not a video one
+    location = cloudfront.s3_location(cloudfront.origin_of(config, behaviour), path)
+    # ... whose origin path keeps it inside web/: never the video object of that name.
+    assert location is not None and location.key == "web" + path
+
+
+def test_the_local_edge_refuses_hls_x_html_even_when_the_bucket_has_it() -> None:
+    """The edge's whole decision for /hls/x.html: the page's origin asks S3 for
+    web/hls/x.html, which the bucket policy grants but no one wrote, and CloudFront (no
+    s3:ListBucket) gets 403, never the hls/x.html object."""
+    config = product_config()
+    behaviour = cloudfront.select_behaviour(config, "/hls/x.html")
+    assert cloudfront.trusted_key_groups(behaviour) == []  # no signed cookie can route it elsewhere
+    location = cloudfront.s3_location(cloudfront.origin_of(config, behaviour), "/hls/x.html")
+    assert location == cloudfront.S3Location("teststack-video-123456789012", "web/hls/x.html")
+    missing_is_403 = not bucket_policy.cloudfront_allowed(
+        PRODUCT_BUCKET_POLICY, cloudfront_request(BUCKET_ARN, "s3:ListBucket")
+    )
+    assert missing_is_403
 
 
 # --- default root object (DefaultRootObject.html) -------------------------------------
