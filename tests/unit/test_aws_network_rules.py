@@ -14,6 +14,8 @@ from ansible.parsing.dataloader import DataLoader
 from ansible.plugins.loader import init_plugin_loader
 from ansible.template import Templar, trust_as_template
 
+from tests.support.role_vars import render_role_var
+
 ROLE = Path(__file__).resolve().parents[2] / "roles" / "aws_network"
 PUBLIC_CIDR = "10.42.0.0/25"
 PRIVATE_CIDR = "10.42.0.128/25"
@@ -23,10 +25,8 @@ ADMINS = ["203.0.113.10/32"]
 ACTION, CIDR, FIRST_PORT, LAST_PORT = 2, 3, 6, 7
 
 
-def _templar(rtmps_enabled: bool, rtmps_port: int = 1936, partition: str = "aws") -> Templar:
-    role_vars = yaml.safe_load((ROLE / "vars" / "main.yml").read_text())
-    role_defaults = yaml.safe_load((ROLE / "defaults" / "main.yml").read_text())
-    variables: dict[str, Any] = {
+def _inputs(rtmps_enabled: bool, rtmps_port: int = 1936, partition: str = "aws") -> dict[str, Any]:
+    return {
         "privatecast_stack_name": "unit",
         "privatecast_region": "eu-west-1",
         "privatecast_partition": partition,
@@ -36,29 +36,22 @@ def _templar(rtmps_enabled: bool, rtmps_port: int = 1936, partition: str = "aws"
         "privatecast_rtmps_enabled": rtmps_enabled,
         "privatecast_rtmps_port": rtmps_port,
     }
-    for name, value in {**role_defaults, **role_vars}.items():
-        variables[name] = _trusted(value)
-    return Templar(loader=DataLoader(), variables=variables)
 
 
-def _trusted(value: Any) -> Any:
-    """The role's own variables, trusted as templates the way Ansible trusts role files."""
-    if isinstance(value, str):
-        return trust_as_template(value)
-    if isinstance(value, dict):
-        return {key: _trusted(item) for key, item in value.items()}
-    if isinstance(value, list):
-        return [_trusted(item) for item in value]
-    return value
-
-
-def _public_ingress(templar: Templar) -> list[list[Any]]:
+def _nacl_entries(inputs: dict[str, Any]) -> dict[str, Any]:
     source = (ROLE / "templates" / "nacl_entries.json.j2").read_text()
-    return json.loads(templar.template(trust_as_template(source)))["public"]["ingress"]
+    rendered = render_role_var(
+        "aws_network", "nacl_under_test", {**inputs, "nacl_under_test": trust_as_template(source)}
+    )
+    return json.loads(rendered)
 
 
-def _proxy_sg_rules(templar: Templar) -> list[dict[str, Any]]:
-    return templar.template(trust_as_template("{{ aws_network_proxy_sg_rules }}"))
+def _public_ingress(inputs: dict[str, Any]) -> list[list[Any]]:
+    return _nacl_entries(inputs)["public"]["ingress"]
+
+
+def _proxy_sg_rules(inputs: dict[str, Any]) -> list[dict[str, Any]]:
+    return render_role_var("aws_network", "aws_network_proxy_sg_rules", inputs)
 
 
 def _acl_sources_for_port(entries: list[list[Any]], port: int) -> list[str]:
@@ -78,9 +71,9 @@ def _sg_sources_for_port(rules: list[dict[str, Any]], port: int) -> list[str]:
 
 
 def test_rtmps_port_is_closed_while_the_switch_is_off() -> None:
-    templar = _templar(rtmps_enabled=False)
-    ingress = _public_ingress(templar)
-    rules = _proxy_sg_rules(templar)
+    inputs = _inputs(rtmps_enabled=False)
+    ingress = _public_ingress(inputs)
+    rules = _proxy_sg_rules(inputs)
     assert _acl_sources_for_port(ingress, 1936) == []
     assert _sg_sources_for_port(rules, 1936) == []
     # The rest is unchanged by the switch.
@@ -91,17 +84,16 @@ def test_rtmps_port_is_closed_while_the_switch_is_off() -> None:
 
 @pytest.mark.parametrize("port", [1936, 8443])
 def test_rtmps_port_is_open_from_the_cameras_when_switched_on(port: int) -> None:
-    templar = _templar(rtmps_enabled=True, rtmps_port=port)
-    ingress = _public_ingress(templar)
+    inputs = _inputs(rtmps_enabled=True, rtmps_port=port)
+    ingress = _public_ingress(inputs)
     assert _acl_sources_for_port(ingress, port) == sorted(CAMERAS)
-    assert _sg_sources_for_port(_proxy_sg_rules(templar), port) == sorted(CAMERAS)
+    assert _sg_sources_for_port(_proxy_sg_rules(inputs), port) == sorted(CAMERAS)
     rtmps_numbers = sorted(entry[0] for entry in ingress if entry[FIRST_PORT] == port)
     assert rtmps_numbers == [600, 601], "RTMPS rules keep their own number range, clear of 900-999"
 
 
 def test_replies_to_rtmps_cameras_leave_the_public_subnet() -> None:
-    source = (ROLE / "templates" / "nacl_entries.json.j2").read_text()
-    egress = json.loads(_templar(rtmps_enabled=True).template(trust_as_template(source)))["public"]["egress"]
+    egress = _nacl_entries(_inputs(rtmps_enabled=True))["public"]["egress"]
     for camera in CAMERAS:
         assert [camera, 1024, 65535] in [
             [entry[CIDR], entry[FIRST_PORT], entry[LAST_PORT]] for entry in egress
@@ -109,7 +101,7 @@ def test_replies_to_rtmps_cameras_leave_the_public_subnet() -> None:
 
 
 def test_acl_rule_numbers_are_unique_and_below_the_window_range() -> None:
-    ingress = _public_ingress(_templar(rtmps_enabled=True))
+    ingress = _public_ingress(_inputs(rtmps_enabled=True))
     numbers = [entry[0] for entry in ingress]
     assert len(numbers) == len(set(numbers))
     assert max(numbers) < 900
@@ -157,8 +149,8 @@ def test_narrow_admin_sources_pass(admin_cidrs: list[str]) -> None:
 
 @pytest.mark.parametrize("partition", ["aws", "aws-cn", "aws-us-gov"])
 def test_the_s3_endpoint_policy_names_the_bucket_in_the_accounts_partition(partition: str) -> None:
-    policy = _templar(rtmps_enabled=False, partition=partition).template(
-        trust_as_template("{{ aws_network_s3_endpoint_policy }}")
+    policy = render_role_var(
+        "aws_network", "aws_network_s3_endpoint_policy", _inputs(False, partition=partition)
     )
     resources = [resource for statement in policy["Statement"] for resource in statement["Resource"]]
     assert resources == [
