@@ -1,11 +1,17 @@
 """Status Lambda: GET /api/status — both servers' states, whether a stream is live (age
-of the newest segment under hls/) and whether a maintenance window is open."""
+of the newest segment under hls/) and whether a maintenance window is open; for admins
+also the expiry of the admin host's ACME certificate."""
 
 from __future__ import annotations
 
+import json
+from datetime import UTC, datetime
 from typing import Any
 
 import lambda_common as common
+from botocore.exceptions import ClientError
+
+SECONDS_PER_DAY = 86400
 
 
 def maintenance_status(ec2: Any, stack: str) -> dict[str, Any]:
@@ -24,8 +30,29 @@ def live_status(s3: Any, bucket: str, now: float) -> dict[str, Any]:
     return {"live": age is not None and age <= threshold, "newest_segment_age_seconds": age}
 
 
+def certificate_parameter() -> str:
+    return common.env(
+        "PRIVATECAST_CERTIFICATE_PARAMETER", f"/privatecast/{common.stack_name()}/haproxy/certificate"
+    )
+
+
+def certificate_status(ssm: Any, name: str, now: float) -> dict[str, Any] | None:
+    """The admin host's certificate as the haproxy role records it after each ACME run
+    (String parameter, JSON {"domain", "not_after"}); None when none is recorded."""
+    try:
+        record = json.loads(ssm.get_parameter(Name=name)["Parameter"]["Value"])
+        not_after = str(record["not_after"])
+        expires = datetime.strptime(not_after, "%Y-%m-%dT%H:%M:%SZ").replace(tzinfo=UTC)
+    except ssm.exceptions.ParameterNotFound:
+        return None
+    except (ClientError, ValueError, KeyError, TypeError) as error:
+        return {"domain": None, "not_after": None, "days_left": None, "detail": str(error)}
+    days_left = int((expires.timestamp() - now) // SECONDS_PER_DAY)
+    return {"domain": record.get("domain"), "not_after": not_after, "days_left": days_left}
+
+
 def status(event: dict[str, Any]) -> dict[str, Any]:
-    common.require_viewer(event)
+    claims = common.require_viewer(event)
     stack = common.stack_name()
     ec2 = common.client("ec2")
     body = {
@@ -33,6 +60,8 @@ def status(event: dict[str, Any]) -> dict[str, Any]:
         "stream": live_status(common.client("s3"), common.bucket_name(), common.now()),
         "maintenance": maintenance_status(ec2, stack),
     }
+    if common.admin_group() in common.groups_of(claims):
+        body["certificate"] = certificate_status(common.client("ssm"), certificate_parameter(), common.now())
     return common.json_response(200, body)
 
 
