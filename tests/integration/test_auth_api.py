@@ -87,7 +87,11 @@ def grants(
 # files/lambda/README.md, "AWS calls per function", written out: the exact grants expected.
 EXPECTED_GRANTS = {
     "status": grants(MAINTENANCE_DESCRIBE, ["*"])
-    | grants(["s3:ListBucket"], [BUCKET_ARN], {"StringLike": {"s3:prefix": "hls/*"}}),
+    | grants(["s3:ListBucket"], [BUCKET_ARN], {"StringLike": {"s3:prefix": "hls/*"}})
+    | grants(
+        ["ssm:GetParameter"],
+        [f"arn:aws:ssm:{REGION}:{ACCOUNT}:parameter/privatecast/{STACK}/haproxy/certificate"],
+    ),
     "servers": grants(["ec2:DescribeInstances"], ["*"])
     | grants(["ec2:StartInstances", "ec2:StopInstances"], [f"{EC2}:instance/*"], STACK_TAG),
     "session": grants(

@@ -1,18 +1,20 @@
 """The aws_network role's rules as Ansible renders them: the public network ACL
 (templates/nacl_entries.json.j2) and the proxy security group (vars/main.yml), with the
-stack-wide RTMPS switch on and off."""
+stack-wide RTMPS switch and ACME's port 80 (privatecast_admin_domain) on and off, and the
+guard on the admin sources."""
 
 from __future__ import annotations
 
 import json
+import os
+import subprocess
+import sys
 from pathlib import Path
 from typing import Any
 
 import pytest
 import yaml
-from ansible.parsing.dataloader import DataLoader
-from ansible.plugins.loader import init_plugin_loader
-from ansible.template import Templar, trust_as_template
+from ansible.template import trust_as_template
 
 from tests.support.role_vars import render_role_var
 
@@ -25,8 +27,11 @@ ADMINS = ["203.0.113.10/32"]
 ACTION, CIDR, FIRST_PORT, LAST_PORT = 2, 3, 6, 7
 
 
-def _inputs(rtmps_enabled: bool, rtmps_port: int = 1936, partition: str = "aws") -> dict[str, Any]:
+def _inputs(
+    rtmps_enabled: bool, rtmps_port: int = 1936, partition: str = "aws", admin_domain: str = ""
+) -> dict[str, Any]:
     return {
+        "privatecast_admin_domain": admin_domain,
         "privatecast_stack_name": "unit",
         "privatecast_region": "eu-west-1",
         "privatecast_partition": partition,
@@ -107,53 +112,106 @@ def test_acl_rule_numbers_are_unique_and_below_the_window_range() -> None:
     assert max(numbers) < 900
 
 
-@pytest.fixture(scope="module", autouse=True)
-def _collection_plugins() -> None:
-    """Lets Templar find the collection's own filters, as ansible-playbook does."""
-    init_plugin_loader([str(ROLE.parents[1] / ".ansible" / "collections")])
+BROAD_ADMIN_SOURCES = [
+    ["0.0.0.0/0"],
+    ["0.0.0.0/1", "128.0.0.0/1"],
+    ["203.0.113.10/32", "100.0.0.0/8"],
+    ["2001:db8::/32"],
+]
+NARROW_ADMIN_SOURCES = [[], ["203.0.113.10/32"], ["198.51.100.0/24", "10.9.0.0/17"]]
 
 
-def _admin_source_check(admin_cidrs: list[str], allow_any_source: bool) -> tuple[bool, str]:
-    """The role's own assert on the admin sources, evaluated as Ansible would: (passes, message)."""
+@pytest.fixture(scope="module")
+def admin_source_checks(tmp_path_factory: pytest.TempPathFactory) -> dict[tuple[tuple[str, ...], bool], dict]:
+    """The role's own assert on the admin sources, run by ansible-playbook (so the filter
+    comes through Ansible's plugin loader) for every case at once: case -> task result."""
     tasks = yaml.safe_load((ROLE / "tasks" / "main.yml").read_text())
-    task = next(task for task in tasks if task["name"].startswith("Check the admin sources"))
-    variables: dict[str, Any] = {
-        "privatecast_admin_cidrs": admin_cidrs,
-        "privatecast_admin_allow_any_source": allow_any_source,
-    }
-    for name, value in task["vars"].items():
-        variables[name] = trust_as_template(value)
-    templar = Templar(loader=DataLoader(), variables=variables)
-    condition = " and ".join(f"({expression})" for expression in task["ansible.builtin.assert"]["that"])
-    passes = templar.template(trust_as_template("{{ " + condition + " }}"))
-    message = templar.template(trust_as_template(task["ansible.builtin.assert"]["fail_msg"]))
-    return bool(passes), str(message)
-
-
-@pytest.mark.parametrize(
-    "admin_cidrs",
-    [["0.0.0.0/0"], ["0.0.0.0/1", "128.0.0.0/1"], ["203.0.113.10/32", "100.0.0.0/8"], ["2001:db8::/32"]],
-)
-def test_admin_sources_broader_than_the_limit_are_refused(admin_cidrs: list[str]) -> None:
-    passes, message = _admin_source_check(admin_cidrs, allow_any_source=False)
-    assert not passes
-    assert "privatecast_admin_cidrs: refusing IPv" in message
-    assert "privatecast_admin_allow_any_source" in message
-    assert _admin_source_check(admin_cidrs, allow_any_source=True)[0]
-
-
-@pytest.mark.parametrize("admin_cidrs", [[], ["203.0.113.10/32"], ["198.51.100.0/24", "10.9.0.0/17"]])
-def test_narrow_admin_sources_pass(admin_cidrs: list[str]) -> None:
-    assert _admin_source_check(admin_cidrs, allow_any_source=False)[0]
-
-
-@pytest.mark.parametrize("partition", ["aws", "aws-cn", "aws-us-gov"])
-def test_the_s3_endpoint_policy_names_the_bucket_in_the_accounts_partition(partition: str) -> None:
-    policy = render_role_var(
-        "aws_network", "aws_network_s3_endpoint_policy", _inputs(False, partition=partition)
-    )
-    resources = [resource for statement in policy["Statement"] for resource in statement["Resource"]]
-    assert resources == [
-        f"arn:{partition}:s3:::unit-video-123456789012",
-        f"arn:{partition}:s3:::unit-video-123456789012/*",
+    check = next(task for task in tasks if task["name"].startswith("Check the admin sources"))
+    cases = [
+        (tuple(cidrs), allow)
+        for cidrs in BROAD_ADMIN_SOURCES + NARROW_ADMIN_SOURCES
+        for allow in (False, True)
     ]
+    play_tasks = [
+        {
+            **check,
+            "name": f"case {index}",
+            "vars": {
+                **check["vars"],
+                "privatecast_admin_cidrs": list(cidrs),
+                "privatecast_admin_allow_any_source": allow,
+            },
+            "ignore_errors": True,
+        }
+        for index, (cidrs, allow) in enumerate(cases)
+    ]
+    playbook = tmp_path_factory.mktemp("admin-sources") / "check.yml"
+    playbook.write_text(yaml.safe_dump([{"hosts": "localhost", "gather_facts": False, "tasks": play_tasks}]))
+    repo_root = ROLE.parents[1]
+    completed = subprocess.run(
+        [
+            str(Path(sys.executable).with_name("ansible-playbook")),
+            "-i",
+            "localhost,",
+            "-c",
+            "local",
+            str(playbook),
+        ],
+        env={
+            **os.environ,
+            "ANSIBLE_STDOUT_CALLBACK": "ansible.posix.json",
+            "ANSIBLE_COLLECTIONS_PATH": str(repo_root / ".ansible" / "collections"),
+        },
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    results = {
+        task["task"]["name"]: task["hosts"]["localhost"]
+        for play in json.loads(completed.stdout)["plays"]
+        for task in play["tasks"]
+    }
+    return {case: results[f"case {index}"] for index, case in enumerate(cases)}
+
+
+@pytest.mark.parametrize("admin_cidrs", BROAD_ADMIN_SOURCES)
+def test_admin_sources_broader_than_the_limit_are_refused(
+    admin_cidrs: list[str], admin_source_checks
+) -> None:
+    refused = admin_source_checks[(tuple(admin_cidrs), False)]
+    assert refused.get("failed") is True
+    assert "privatecast_admin_cidrs: refusing IPv" in refused["msg"]
+    assert "privatecast_admin_allow_any_source" in refused["msg"]
+    assert not admin_source_checks[(tuple(admin_cidrs), True)].get("failed")
+
+
+@pytest.mark.parametrize("admin_cidrs", NARROW_ADMIN_SOURCES)
+def test_narrow_admin_sources_pass(admin_cidrs: list[str], admin_source_checks) -> None:
+    assert not admin_source_checks[(tuple(admin_cidrs), False)].get("failed")
+
+
+@pytest.mark.parametrize("admin_domain", ["", None])
+def test_port_80_is_closed_without_acme(admin_domain: str | None) -> None:
+    inputs = _inputs(rtmps_enabled=True)
+    if admin_domain is None:
+        del inputs["privatecast_admin_domain"]
+    nacl = _nacl_entries(inputs)["public"]
+    assert _acl_sources_for_port(nacl["ingress"], 80) == []
+    assert _sg_sources_for_port(_proxy_sg_rules(inputs), 80) == []
+    assert [entry for entry in nacl["egress"] if entry[0] == 520] == []
+
+
+def test_port_80_is_open_to_anywhere_for_acme_and_the_cas_replies_leave() -> None:
+    inputs = _inputs(rtmps_enabled=True, admin_domain="admin.example.org")
+    nacl = _nacl_entries(inputs)["public"]
+    assert [entry for entry in nacl["ingress"] if entry[FIRST_PORT] == 80] == [
+        [510, "tcp", "allow", "0.0.0.0/0", None, None, 80, 80]
+    ]
+    assert _sg_sources_for_port(_proxy_sg_rules(inputs), 80) == ["0.0.0.0/0"]
+    # Stateless ACL: the CA validates from addresses it does not publish; its replies go
+    # back to any address on ephemeral ports.
+    assert [520, "tcp", "allow", "0.0.0.0/0", None, None, 1024, 65535] in nacl["egress"]
+    numbers = [entry[0] for entry in nacl["ingress"]]
+    assert len(numbers) == len(set(numbers)) and max(numbers) < 900
+    egress_numbers = [entry[0] for entry in nacl["egress"]]
+    assert len(egress_numbers) == len(set(egress_numbers))

@@ -129,6 +129,48 @@ def test_status_refuses_without_claims_or_group(aws: None) -> None:
     assert api_status.handler(support.api_event("GET /api/status", NOBODY))["statusCode"] == 403
 
 
+def status_as(claims: dict[str, Any]) -> dict[str, Any]:
+    return support.body_of(api_status.handler(support.api_event("GET /api/status", claims)))
+
+
+def test_status_reports_the_certificate_expiry_to_admins_only(
+    aws: None, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    build_stack(ec2(), support.STACK)
+    assert "certificate" not in status_as(VIEWER)
+    assert status_as(ADMIN)["certificate"] is None  # nothing recorded (no ACME)
+
+    boto3.client("ssm", region_name=support.REGION).put_parameter(
+        Name=f"/privatecast/{support.STACK}/haproxy/certificate",
+        Type="String",
+        Value='{"domain": "admin.example.org", "not_after": "2027-03-01T12:00:00Z"}',
+    )
+    not_after = 1803902400  # 2027-03-01T12:00:00Z
+    monkeypatch.setattr(lambda_common, "now", lambda: not_after - 10.5 * 86400)
+    assert status_as(ADMIN)["certificate"] == {
+        "domain": "admin.example.org",
+        "not_after": "2027-03-01T12:00:00Z",
+        "days_left": 10,
+    }
+    viewer_body = status_as(VIEWER)
+    assert "certificate" not in viewer_body
+    assert "admin.example.org" not in json.dumps(viewer_body)
+
+
+def test_status_certificate_parameter_is_configurable_and_a_bad_record_is_reported(
+    aws: None, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    build_stack(ec2(), support.STACK)
+    monkeypatch.setenv("PRIVATECAST_CERTIFICATE_PARAMETER", "/elsewhere/certificate")
+    boto3.client("ssm", region_name=support.REGION).put_parameter(
+        Name="/elsewhere/certificate", Type="String", Value='{"domain": "a.example.org", "not_after": "soon"}'
+    )
+    body = status_as(ADMIN)
+    assert body["certificate"]["not_after"] is None
+    assert body["certificate"]["days_left"] is None
+    assert "soon" in body["certificate"]["detail"]
+
+
 # --- servers --------------------------------------------------------------------------------
 
 

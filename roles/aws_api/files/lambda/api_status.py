@@ -1,13 +1,18 @@
 """Status Lambda: GET /api/status — both servers' states, whether a stream is live (age
 of the newest segment under hls/) and whether a maintenance window is open. Admins also
-get the instance ids and, when the window's state is unknown, the reason; viewers get
-the plain states."""
+get the instance ids, when the window's state is unknown the reason, and the expiry of the
+admin host's ACME certificate; viewers get the plain states."""
 
 from __future__ import annotations
 
+import json
+from datetime import UTC, datetime
 from typing import Any
 
 import lambda_common as common
+from botocore.exceptions import ClientError
+
+SECONDS_PER_DAY = 86400
 
 
 def maintenance_status(ec2: Any, stack: str, detail: bool) -> dict[str, Any]:
@@ -34,6 +39,27 @@ def live_status(s3: Any, bucket: str, now: float) -> dict[str, Any]:
     return {"live": age is not None and age <= threshold, "newest_segment_age_seconds": age}
 
 
+def certificate_parameter() -> str:
+    return common.env(
+        "PRIVATECAST_CERTIFICATE_PARAMETER", f"/privatecast/{common.stack_name()}/haproxy/certificate"
+    )
+
+
+def certificate_status(ssm: Any, name: str, now: float) -> dict[str, Any] | None:
+    """The admin host's certificate as the haproxy role records it after each ACME run
+    (String parameter, JSON {"domain", "not_after"}); None when none is recorded."""
+    try:
+        record = json.loads(ssm.get_parameter(Name=name)["Parameter"]["Value"])
+        not_after = str(record["not_after"])
+        expires = datetime.strptime(not_after, "%Y-%m-%dT%H:%M:%SZ").replace(tzinfo=UTC)
+    except ssm.exceptions.ParameterNotFound:
+        return None
+    except (ClientError, ValueError, KeyError, TypeError) as error:
+        return {"domain": None, "not_after": None, "days_left": None, "detail": str(error)}
+    days_left = int((expires.timestamp() - now) // SECONDS_PER_DAY)
+    return {"domain": record.get("domain"), "not_after": not_after, "days_left": days_left}
+
+
 def status(event: dict[str, Any]) -> dict[str, Any]:
     claims = common.require_viewer(event)
     admin = common.admin_group() in common.groups_of(claims)
@@ -45,6 +71,8 @@ def status(event: dict[str, Any]) -> dict[str, Any]:
         "stream": live_status(common.client("s3"), common.bucket_name(), common.now()),
         "maintenance": maintenance_status(ec2, stack, detail=admin),
     }
+    if admin:
+        body["certificate"] = certificate_status(common.client("ssm"), certificate_parameter(), common.now())
     return common.json_response(200, body)
 
 
