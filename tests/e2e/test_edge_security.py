@@ -88,10 +88,57 @@ def test_segment_without_cookies_is_refused(segment_path: str) -> None:
     assert edge_request(segment_path).status == 403
 
 
-def test_segment_with_expired_cookies_is_refused(segment_path: str, signing_key: tuple[str, Any]) -> None:
+@pytest.fixture(scope="module")
+def viewer_host(local_stack: LocalStack) -> str:
+    """The host the cookies name: the distribution's domain (the edge stands in for it)."""
+    return local_stack.distribution["DomainName"]
+
+
+@pytest.fixture(scope="module")
+def recording_path(local_stack: LocalStack) -> str:
+    """A recording's playlist the archiver made from scripts/up's camera push."""
+    objects = local_stack.client("s3").list_objects_v2(Bucket=local_stack.bucket, Prefix="recordings/")
+    playlists = [item["Key"] for item in objects.get("Contents", []) if item["Key"].endswith("/master.m3u8")]
+    assert playlists, "no recording: the archiver did not archive scripts/up's camera push"
+    return "/" + playlists[0]
+
+
+def test_the_session_signs_for_the_distributions_host(
+    grants: dict[str, dict[str, str]], viewer_host: str
+) -> None:
+    for path, grant in grants.items():
+        policy = cookie_signer.Policy.from_json(
+            cookie_signer.cloudfront_b64decode(grant["CloudFront-Policy"])
+        )
+        assert policy.resource == f"https://{viewer_host}{path}*"
+
+
+def test_signed_for_the_host_and_in_time_is_the_control(
+    segment_path: str, signing_key: tuple[str, Any], viewer_host: str
+) -> None:
+    """The control for the expired case: the same cookie, still valid, is accepted."""
     key_id, private_key = signing_key
-    cookies = signed(f"{EDGE_URL}/hls/*", key_id, private_key, time.time() - 5)
+    cookies = signed(f"https://{viewer_host}/hls/*", key_id, private_key, time.time() + 60)
+    assert edge_request(segment_path, headers=cookie_header(cookies)).status == 200
+
+
+def test_segment_with_expired_cookies_is_refused(
+    segment_path: str, signing_key: tuple[str, Any], viewer_host: str
+) -> None:
+    key_id, private_key = signing_key
+    cookies = signed(f"https://{viewer_host}/hls/*", key_id, private_key, time.time() - 5)
     assert edge_request(segment_path, headers=cookie_header(cookies)).status == 403
+
+
+@pytest.mark.parametrize("query", ["", "?q=/hls/", "?/hls/", "?u=https://HOST/hls/x"])
+def test_the_hls_grant_does_not_open_a_recording(
+    grants: dict[str, dict[str, str]], recording_path: str, viewer_host: str, query: str
+) -> None:
+    """issue 10: a policy for https://*/hls/* matched /recordings/x?q=/hls/. The control:
+    the recordings grant opens the same URL."""
+    url = recording_path + query.replace("HOST", viewer_host)
+    assert edge_request(url, headers=cookie_header(grants["/recordings/"])).status == 200
+    assert edge_request(url, headers=cookie_header(grants["/hls/"])).status == 403
 
 
 @pytest.mark.parametrize("cookie", ["CloudFront-Policy", "CloudFront-Signature"])
@@ -133,7 +180,7 @@ def test_segment_with_a_key_outside_the_key_group_is_refused(
         serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
     ).decode()
     cookies = signed(
-        f"{EDGE_URL}/hls/*",
+        f"https://{local_stack.distribution['DomainName']}/hls/*",
         created["PublicKey"]["Id"],
         cookie_signer.load_private_key(private_pem),
         time.time() + 600,

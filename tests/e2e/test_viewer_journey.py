@@ -230,6 +230,17 @@ def test_admin_deletes_the_recording(
     token = access_token(page)
     listed = edge_request("/api/recordings?limit=100", headers={"Authorization": f"Bearer {token}"}).json()
     assert journey.recording_id not in [recording["id"] for recording in listed["recordings"]]
+    # CloudFront is told to forget the recording's cached copies (issue 10).
+    cloudfront = local_stack.client("cloudfront")
+    distribution_id = local_stack.distribution["Id"]
+    items = cloudfront.list_invalidations(DistributionId=distribution_id)["InvalidationList"].get("Items", [])
+    paths = [
+        cloudfront.get_invalidation(DistributionId=distribution_id, Id=item["Id"])["Invalidation"][
+            "InvalidationBatch"
+        ]["Paths"]["Items"]
+        for item in items
+    ]
+    assert any(f"/recordings/{journey.recording_id}/*" in batch for batch in paths), paths
 
 
 def saved_session(page: Page, context: BrowserContext) -> dict[str, Any]:

@@ -19,10 +19,12 @@ from dataclasses import dataclass
 from typing import Any
 
 import pytest
+from ansible_collections.privatecast.streaming.plugins.module_utils import cookie_signer
 
 from tests.support.moto_server import MotoServer
 from tests.support.playbook import PlaybookResult
 from tests.support.provisioned import LAMBDA_FUNCTIONS, ProvisionedStack
+from tests.unit import lambda_support
 
 pytestmark = pytest.mark.integration
 
@@ -72,6 +74,8 @@ MAINTENANCE_DESCRIBE = [
     "ec2:DescribeVpcs",
 ]
 RECORDINGS_AND_INDEX = [f"{BUCKET_ARN}/recordings/*", f"{BUCKET_ARN}/index/recordings.json"]
+DISTRIBUTION_PARAMETER = f"/privatecast/{STACK}/cloudfront/distribution"
+DISTRIBUTION_PARAMETER_ARN = f"arn:aws:ssm:{REGION}:{ACCOUNT}:parameter{DISTRIBUTION_PARAMETER}"
 
 
 def grants(
@@ -96,11 +100,17 @@ EXPECTED_GRANTS = {
     | grants(["ec2:StartInstances", "ec2:StopInstances"], [f"{EC2}:instance/*"], STACK_TAG),
     "session": grants(
         ["ssm:GetParameter"],
-        [f"arn:aws:ssm:{REGION}:{ACCOUNT}:parameter/privatecast/{STACK}/cloudfront/signing-key"],
+        [
+            f"arn:aws:ssm:{REGION}:{ACCOUNT}:parameter/privatecast/{STACK}/cloudfront/signing-key",
+            DISTRIBUTION_PARAMETER_ARN,
+        ],
     ),
+    # + cloudfront:CreateInvalidation on the stack's distribution (its ARN is known only
+    # once it exists: expected_grants adds it).
     "recordings": grants(["s3:ListBucket"], [BUCKET_ARN])
     | grants(["s3:GetObject", "s3:PutObject"], [f"{BUCKET_ARN}/index/recordings.json"])
-    | grants(["s3:DeleteObject"], [f"{BUCKET_ARN}/recordings/*"]),
+    | grants(["s3:DeleteObject"], [f"{BUCKET_ARN}/recordings/*", f"{BUCKET_ARN}/hls/*/stream-*.ts"])
+    | grants(["ssm:GetParameter"], [DISTRIBUTION_PARAMETER_ARN]),
     "archiver": grants(["s3:ListBucket"], [BUCKET_ARN])
     | grants(["s3:GetObject"], [f"{BUCKET_ARN}/hls/*"])
     | grants(["s3:GetObject", "s3:PutObject"], RECORDINGS_AND_INDEX),
@@ -230,18 +240,29 @@ def test_api_gateway_may_invoke_each_function_only_for_its_routes(runs: Runs):
         assert source_arns == expected
 
 
+def the_distribution(runs: Runs) -> dict[str, Any]:
+    (distribution,) = runs.client("cloudfront").list_distributions()["DistributionList"]["Items"]
+    return distribution
+
+
 def test_each_function_role_allows_only_what_it_uses(runs: Runs):
     iam = runs.client("iam")
+    invalidate = grants(["cloudfront:CreateInvalidation"], [the_distribution(runs)["ARN"]])
     for function in FUNCTIONS:
         configuration = runs.client("lambda").get_function_configuration(FunctionName=f"{STACK}-{function}")
         role_name = configuration["Role"].rsplit("/", 1)[1]
         assert role_name == f"{STACK}-lambda-{function}"
         assert iam.list_attached_role_policies(RoleName=role_name)["AttachedPolicies"] == []
-        (policy_name,) = iam.list_role_policies(RoleName=role_name)["PolicyNames"]
-        document = iam.get_role_policy(RoleName=role_name, PolicyName=policy_name)["PolicyDocument"]
-        policy = json.loads(document) if isinstance(document, str) else document
+        names = iam.list_role_policies(RoleName=role_name)["PolicyNames"]
+        extra = [f"{role_name}-invalidate"] if function == "recordings" else []
+        assert sorted(names) == sorted([role_name, *extra])
+        found: set[tuple[str, str, str]] = set()
+        for policy_name in names:
+            document = iam.get_role_policy(RoleName=role_name, PolicyName=policy_name)["PolicyDocument"]
+            found |= granted(json.loads(document) if isinstance(document, str) else document)
 
-        assert granted(policy) == EXPECTED_GRANTS[function] | own_log_grants(function), function
+        expected = EXPECTED_GRANTS[function] | (invalidate if function == "recordings" else set())
+        assert found == expected | own_log_grants(function), function
         trust = iam.get_role(RoleName=role_name)["Role"]["AssumeRolePolicyDocument"]
         assert [statement["Principal"] for statement in trust["Statement"]] == [
             {"Service": "lambda.amazonaws.com"}
@@ -260,6 +281,43 @@ def test_functions_run_python_312_on_arm_with_their_settings(runs: Runs):
     assert session["Environment"]["Variables"]["PRIVATECAST_SIGNING_KEY_PARAMETER"] == (
         f"/privatecast/{STACK}/cloudfront/signing-key"
     )
+
+
+def test_functions_are_told_the_distribution_and_cookies_name_its_host(
+    runs: Runs, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """issue 10: the session function signs for the distribution's domain, never "*", and
+    learns it in the same run that creates the distribution. The deployed session code
+    runs in-process (moto runs no Lambda) with the deployed function's environment."""
+    distribution = the_distribution(runs)
+    parameter = runs.client("ssm").get_parameter(Name=DISTRIBUTION_PARAMETER)["Parameter"]
+    assert parameter["Type"] == "String"
+    assert json.loads(parameter["Value"]) == {"host": distribution["DomainName"], "id": distribution["Id"]}
+    told = "Tell the session and recordings functions the distribution and its viewer host"
+    assert any(name.endswith(told) for name in runs.first.changed_tasks()), "learnt in the first run"
+
+    environment = runs.client("lambda").get_function_configuration(FunctionName=f"{STACK}-session")
+    for name, value in {**environment["Environment"]["Variables"], "AWS_REGION": REGION}.items():
+        monkeypatch.setenv(name, value)
+    assert "PRIVATECAST_PUBLIC_HOST" not in environment["Environment"]["Variables"]
+    lambda_common = lambda_support.handler_module("lambda_common")
+    api_session = lambda_support.handler_module("api_session")
+    lambda_common.reset_clients()
+    api_session.signing_key.cache_clear()
+    try:
+        viewer = lambda_support.claims("viewer-1", ["viewers"])
+        response = api_session.handler(lambda_support.api_event("POST /api/session", viewer))
+    finally:
+        lambda_common.reset_clients()
+        api_session.signing_key.cache_clear()
+    assert response["statusCode"] == 200, response
+    resources = set()
+    for header in response["cookies"]:
+        if header.startswith("CloudFront-Policy="):
+            value = header.split(";", 1)[0].split("=", 1)[1]
+            resources.add(cookie_signer.Policy.from_json(cookie_signer.cloudfront_b64decode(value)).resource)
+    host = distribution["DomainName"]
+    assert resources == {f"https://{host}/hls/*", f"https://{host}/recordings/*"}
 
 
 def test_zips_are_byte_identical_across_runs_and_deployed_as_built(runs: Runs):

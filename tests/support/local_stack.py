@@ -106,6 +106,12 @@ class LocalStack:
     def bucket(self) -> str:
         return next(b["Name"] for b in self.client("s3").list_buckets()["Buckets"] if "-video-" in b["Name"])
 
+    @cached_property
+    def distribution(self) -> dict[str, Any]:
+        """The stack's distribution (found by its comment, as the aws_edge role finds it)."""
+        items = self.client("cloudfront").list_distributions()["DistributionList"].get("Items", [])
+        return next(item for item in items if item["Comment"] == f"privatecast {STACK}")
+
     def demo_password(self, email: str) -> str:
         return json.loads((self.state / "auth" / "demo-passwords.json").read_text())[email]
 

@@ -31,6 +31,38 @@ REGION = "us-east-1"
 STACK = "teststack"
 BUCKET = "teststack-video"
 PUBLIC_HOST = "d111111abcdef8.cloudfront.net"
+DISTRIBUTION_PARAMETER = f"/privatecast/{STACK}/cloudfront/distribution"
+
+
+@dataclass(frozen=True)
+class MotoDistribution:
+    id: str
+    arn: str
+    domain_name: str
+
+
+def create_distribution(cloudfront: Any) -> MotoDistribution:
+    """A distribution of the stack in moto (what the invalidations name)."""
+    origin = {
+        "Id": "bucket",
+        "DomainName": f"{BUCKET}.s3.{REGION}.amazonaws.com",
+        "S3OriginConfig": {"OriginAccessIdentity": ""},
+    }
+    config = {
+        "CallerReference": f"privatecast-{STACK}",
+        "Comment": f"privatecast {STACK}",
+        "Enabled": True,
+        "Origins": {"Quantity": 1, "Items": [origin]},
+        "DefaultCacheBehavior": {"TargetOriginId": "bucket", "ViewerProtocolPolicy": "https-only"},
+    }
+    created = cloudfront.create_distribution(DistributionConfig=config)["Distribution"]
+    return MotoDistribution(created["Id"], created["ARN"], created["DomainName"])
+
+
+def tell_distribution(ssm: Any, distribution_id: str, host: str) -> None:
+    """The SSM parameter aws_api's distribution entry point writes."""
+    value = json.dumps({"host": host, "id": distribution_id}, sort_keys=True, separators=(",", ":"))
+    ssm.put_parameter(Name=DISTRIBUTION_PARAMETER, Value=value, Type="String", Overwrite=True)
 
 
 def handler_module(name: str) -> ModuleType:

@@ -16,6 +16,7 @@ from ansible_collections.privatecast.streaming.plugins.module_utils import cooki
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 
+from tests.support.moto_server import MotoServer
 from tests.unit import lambda_support as support
 from tests.unit.maintenance_stack import build_stack
 
@@ -249,26 +250,45 @@ def verdict(cookies: dict[str, str], url: str, public_pem: str, now: float | Non
     return cookie_signer.verify_cookies(cookies, url, {KEY_ID: public_pem}, now=now)
 
 
+@pytest.fixture
+def distribution(aws: None) -> support.MotoDistribution:
+    """The stack's distribution, and its parameter naming its domain as the viewer host."""
+    created = support.create_distribution(boto3.client("cloudfront", region_name=support.REGION))
+    support.tell_distribution(
+        boto3.client("ssm", region_name=support.REGION), created.id, created.domain_name
+    )
+    return created
+
+
+def session_grants(user: dict[str, Any] = VIEWER, **event: Any) -> dict[str, dict[str, Any]]:
+    response = api_session.handler(support.api_event("POST /api/session", user, **event))
+    assert response["statusCode"] == 200, response
+    return cookies_by_path(response["cookies"])
+
+
+def policy_of(grant: dict[str, Any]) -> Any:
+    return cookie_signer.Policy.from_json(
+        cookie_signer.cloudfront_b64decode(grant["values"]["CloudFront-Policy"])
+    )
+
+
 def test_session_cookies_grant_their_own_path_only(
-    key_parameter: str, signing_key: tuple[str, str], monkeypatch: pytest.MonkeyPatch
+    key_parameter: str, distribution: support.MotoDistribution, signing_key: tuple[str, str]
 ) -> None:
-    monkeypatch.setenv("PRIVATECAST_PUBLIC_HOST", support.PUBLIC_HOST)
     response = api_session.handler(support.api_event("POST /api/session", VIEWER))
     assert response["statusCode"] == 200
     assert "Set-Cookie" not in response["headers"], "payload 2.0 sets cookies through the cookies list"
     grants = cookies_by_path(response["cookies"])
     assert set(grants) == {"/hls/", "/recordings/"}
     public_pem = signing_key[1]
-    host = f"https://{support.PUBLIC_HOST}"
+    host = f"https://{distribution.domain_name}"
     for path, other in (("/hls/", "/recordings/"), ("/recordings/", "/hls/")):
         grant = grants[path]
         assert set(grant["values"]) == set(cookie_signer.COOKIE_NAMES)
         assert {"Secure", "HttpOnly", "SameSite=Strict"} <= grant["attributes"]
         assert 3599 <= grant["max_age"] <= 3600
         assert not any(a.lower().startswith("domain=") for a in grant["attributes"]), "host-only cookies"
-        policy = cookie_signer.Policy.from_json(
-            cookie_signer.cloudfront_b64decode(grant["values"]["CloudFront-Policy"])
-        )
+        policy = policy_of(grant)
         assert policy.resource == f"{host}{path}*"
         assert policy.expires_at == pytest.approx(time.time() + 3600, abs=5)
         assert verdict(grant["values"], f"{host}{path}abc/0/playlist.m3u8", public_pem)
@@ -280,22 +300,112 @@ def test_session_cookies_grant_their_own_path_only(
         assert not elsewhere
 
 
-def test_session_lifetimes_are_configurable_and_host_defaults_to_the_request(
-    key_parameter: str, monkeypatch: pytest.MonkeyPatch
+def other_grants_urls(host: str, own: str, other: str) -> list[str]:
+    """URLs under the other grant's path that try to look like the own grant's: the own
+    path in the query string, in a second path segment, encoded, or behind a dot segment."""
+    return [
+        f"https://{host}{other}abc/0/playlist.m3u8",
+        f"https://{host}{other}x?q={own}",
+        f"https://{host}{other}x?q={own}abc/0/stream-1.ts",
+        f"https://{host}{other}x?q=https://{host}{own}y",
+        f"https://{host}{other}x?{own}",
+        f"https://{host}{other}x/{own}y",
+        f"https://{host}{other}x%2F..%2F{own.strip('/')}%2Fy",
+        f"https://{host}{other}..{own}y",
+        f"https://{host}{other}",
+        f"https://{host}:443{own}x",
+        f"https://{host}.evil.example{own}x",
+        f"https://evil.example/{host}{own}x",
+    ]
+
+
+@pytest.mark.parametrize(("own", "other"), [("/hls/", "/recordings/"), ("/recordings/", "/hls/")])
+def test_a_grant_is_refused_on_every_url_of_the_other(
+    key_parameter: str,
+    distribution: support.MotoDistribution,
+    signing_key: tuple[str, str],
+    own: str,
+    other: str,
+) -> None:
+    """issue 10: with "*" for the host, https://*/hls/* also matched
+    https://<host>/recordings/x?q=/hls/ (CloudFront matches the whole URL, query included).
+    Signed for the distribution's host, neither grant opens the other's URLs."""
+    grant = session_grants()[own]["values"]
+    host = distribution.domain_name
+    assert verdict(grant, f"https://{host}{own}x?q={other}", signing_key[1]), "the control: its own URLs pass"
+    for url in other_grants_urls(host, own, other):
+        refused = verdict(grant, url, signing_key[1])
+        assert refused.reason == cookie_signer.REASON_RESOURCE_MISMATCH, url
+
+
+def test_a_wildcard_host_would_have_let_the_hls_grant_open_recordings() -> None:
+    """Why the host is never "*": the policy the session function signed before issue 10
+    matches a recordings URL whose query names /hls/. This keeps the test above honest."""
+    attack = "https://d111111abcdef8.cloudfront.net/recordings/x/0/playlist.m3u8?q=/hls/"
+    assert cookie_signer.resource_matches("https://*/hls/*", attack)
+    assert not cookie_signer.resource_matches("https://d111111abcdef8.cloudfront.net/hls/*", attack)
+
+
+def test_session_signs_for_the_parameters_host_never_the_requests(
+    key_parameter: str, distribution: support.MotoDistribution, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setenv("PRIVATECAST_HLS_COOKIE_TTL_SECONDS", "600")
     monkeypatch.setenv("PRIVATECAST_RECORDINGS_COOKIE_TTL_SECONDS", "7200")
-    event = support.api_event("POST /api/session", ADMIN, domain="127.0.0.1:8443")
-    grants = cookies_by_path(api_session.handler(event)["cookies"])
+    monkeypatch.setenv("PRIVATECAST_PUBLIC_HOST", "*")  # the variable of old: ignored
+    grants = session_grants(ADMIN, domain="127.0.0.1:8443")
     assert 599 <= grants["/hls/"]["max_age"] <= 600
     assert 7199 <= grants["/recordings/"]["max_age"] <= 7200
-    policy_cookie = grants["/hls/"]["values"]["CloudFront-Policy"]
-    policy = cookie_signer.Policy.from_json(cookie_signer.cloudfront_b64decode(policy_cookie))
-    assert policy.resource == "https://127.0.0.1:8443/hls/*"
-    assert policy.expires_at == pytest.approx(time.time() + 600, abs=5)
+    assert policy_of(grants["/hls/"]).resource == f"https://{distribution.domain_name}/hls/*"
+    assert policy_of(grants["/recordings/"]).resource == f"https://{distribution.domain_name}/recordings/*"
+    assert policy_of(grants["/hls/"]).expires_at == pytest.approx(time.time() + 600, abs=5)
 
 
-def test_session_reads_the_key_from_ssm_once_per_container(key_parameter: str) -> None:
+def test_session_signs_for_the_alias_the_parameter_names(
+    key_parameter: str, distribution: support.MotoDistribution
+) -> None:
+    support.tell_distribution(
+        boto3.client("ssm", region_name=support.REGION), distribution.id, "video.example.org"
+    )
+    lambda_common.distribution.cache_clear()
+    assert policy_of(session_grants()["/hls/"]).resource == "https://video.example.org/hls/*"
+
+
+def test_session_without_the_distribution_parameter_sets_no_cookie(key_parameter: str) -> None:
+    response = api_session.handler(support.api_event("POST /api/session", VIEWER))
+    assert response["statusCode"] == 503
+    assert "cookies" not in response
+
+
+@pytest.mark.parametrize(
+    "host", ["*", "*.cloudfront.net", "d111111abcdef8.cloudfront.ne?", "a.example/hls/", ""]
+)
+def test_session_refuses_a_wildcard_or_malformed_host(
+    key_parameter: str, distribution: support.MotoDistribution, host: str
+) -> None:
+    support.tell_distribution(boto3.client("ssm", region_name=support.REGION), distribution.id, host)
+    lambda_common.distribution.cache_clear()
+    with pytest.raises(RuntimeError, match="does not name a distribution"):
+        api_session.handler(support.api_event("POST /api/session", VIEWER))
+    with pytest.raises(ValueError, match="not a host name"):
+        api_session.grant_resource(host, "/hls/")
+
+
+def test_session_reads_the_distribution_again_after_the_refresh_time(
+    key_parameter: str, distribution: support.MotoDistribution, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    assert policy_of(session_grants()["/hls/"]).resource == f"https://{distribution.domain_name}/hls/*"
+    support.tell_distribution(
+        boto3.client("ssm", region_name=support.REGION), distribution.id, "video.example.org"
+    )
+    assert policy_of(session_grants()["/hls/"]).resource == f"https://{distribution.domain_name}/hls/*"
+    later = time.monotonic() + lambda_common.DISTRIBUTION_REFRESH_SECONDS + 1
+    monkeypatch.setattr(lambda_common.time, "monotonic", lambda: later)
+    assert policy_of(session_grants()["/hls/"]).resource == "https://video.example.org/hls/*"
+
+
+def test_session_reads_the_key_from_ssm_once_per_container(
+    key_parameter: str, distribution: support.MotoDistribution
+) -> None:
     assert api_session.handler(support.api_event("POST /api/session", VIEWER))["statusCode"] == 200
     boto3.client("ssm", region_name=support.REGION).delete_parameter(Name=key_parameter)
     assert api_session.handler(support.api_event("POST /api/session", VIEWER))["statusCode"] == 200
@@ -305,7 +415,7 @@ def test_session_reads_the_key_from_ssm_once_per_container(key_parameter: str) -
 
 
 def test_session_picks_up_a_rotated_key_after_the_refresh_time(
-    key_parameter: str, monkeypatch: pytest.MonkeyPatch
+    key_parameter: str, distribution: support.MotoDistribution, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     def issued_key_id() -> str:
         response = api_session.handler(support.api_event("POST /api/session", VIEWER))
@@ -407,19 +517,122 @@ def test_recordings_list_refusals_and_bad_input(aws: None) -> None:
     }
 
 
-def test_only_admins_delete_recordings(aws: None) -> None:
+def delete(user: dict[str, Any] | None, recording: str, request_id: str = "request-1") -> dict[str, Any]:
+    event = support.api_event("DELETE /api/recordings/{id}", user, path_parameters={"id": recording})
+    event["requestContext"]["requestId"] = request_id
+    return api_recordings.handler(event)
+
+
+def invalidated_paths(distribution_id: str) -> list[list[str]]:
+    """The paths of every invalidation of the distribution, oldest first (moto's API)."""
+    cloudfront = boto3.client("cloudfront", region_name=support.REGION)
+    items = cloudfront.list_invalidations(DistributionId=distribution_id)["InvalidationList"].get("Items", [])
+    batches = [
+        cloudfront.get_invalidation(DistributionId=distribution_id, Id=item["Id"])["Invalidation"]
+        for item in sorted(items, key=lambda item: item["CreateTime"])
+    ]
+    return [batch["InvalidationBatch"]["Paths"]["Items"] for batch in batches]
+
+
+def test_only_admins_delete_recordings(distribution: support.MotoDistribution) -> None:
     make_recordings(2)
-
-    def delete(user: dict[str, Any] | None, recording: str) -> int:
-        event = support.api_event("DELETE /api/recordings/{id}", user, path_parameters={"id": recording})
-        return api_recordings.handler(event)["statusCode"]
-
-    assert delete(None, "rec000") == 401
-    assert delete(VIEWER, "rec000") == 403
-    assert delete(ADMIN, "rec000") == 204
-    assert delete(ADMIN, "rec000") == 404
-    assert delete(ADMIN, "../etc") == 400
+    assert delete(None, "rec000")["statusCode"] == 401
+    assert delete(VIEWER, "rec000")["statusCode"] == 403
+    assert delete(ADMIN, "../etc")["statusCode"] == 400
+    assert delete(ADMIN, "never-was")["statusCode"] == 404
+    assert invalidated_paths(distribution.id) == [], "a refused delete invalidates nothing"
+    assert delete(ADMIN, "rec000")["statusCode"] == 204
     remaining = support.body_of(list_page(VIEWER))["recordings"]
     assert [item["id"] for item in remaining] == ["rec001"]
     assert not list(store.list_objects(s3(), support.BUCKET, "recordings/rec000/"))
     assert list(store.list_objects(s3(), support.BUCKET, "recordings/rec001/"))
+
+
+def test_delete_invalidates_the_recording_and_its_live_segments_at_cloudfront(
+    distribution: support.MotoDistribution,
+) -> None:
+    """issue 10: archived segments are cached for a year, so a delete must make CloudFront
+    forget them: one invalidation of the recording's paths on the stack's distribution."""
+    make_recordings(2)
+    assert delete(ADMIN, "rec000", "request-a")["statusCode"] == 204
+    expected = ["/recordings/rec000/*", "/hls/0/stream-rec000-*", "/hls/1/stream-rec000-*"]
+    assert invalidated_paths(distribution.id) == [expected]
+    # Deleting again (as after a failed invalidation) repeats the invalidation: of the
+    # recording, and of the live segments of the variants hls/ still has (none here).
+    assert delete(ADMIN, "rec000", "request-b")["statusCode"] == 204
+    assert invalidated_paths(distribution.id) == [expected, ["/recordings/rec000/*"]]
+    assert support.body_of(list_page(VIEWER))["recordings"][0]["id"] == "rec001"
+
+
+def test_delete_removes_the_sessions_hls_segments_and_nothing_else(
+    distribution: support.MotoDistribution,
+) -> None:
+    """The session's originals under hls/ would stay up to a day (the lifecycle rule);
+    another session, even one whose id starts with this one's, and the live playlist stay."""
+    make_recordings(1)
+    mine = ["hls/0/stream-rec000-1.ts", "hls/0/stream-rec000-2.ts", "hls/2/stream-rec000-7.ts"]
+    others = [
+        "hls/0/stream.m3u8",
+        "hls/0/stream-rec000-x-3.ts",
+        "hls/0/stream-rec0001-4.ts",
+        "hls/2/stream-other-1.ts",
+        "hls/0/stream-rec000-5.ts.bak",
+    ]
+    for key in mine + others:
+        s3().put_object(Bucket=support.BUCKET, Key=key, Body=b"x")
+    assert delete(ADMIN, "rec000")["statusCode"] == 204
+    left = sorted(obj["Key"] for obj in store.list_objects(s3(), support.BUCKET, "hls/"))
+    assert left == sorted(others)
+    (paths,) = invalidated_paths(distribution.id)
+    assert paths == [
+        "/recordings/rec000/*",
+        "/hls/0/stream-rec000-*",
+        "/hls/1/stream-rec000-*",
+        "/hls/2/stream-rec000-*",
+    ]
+
+
+def test_a_session_only_left_under_hls_can_be_deleted(distribution: support.MotoDistribution) -> None:
+    s3().put_object(Bucket=support.BUCKET, Key="hls/0/stream-live1-1.ts", Body=b"x")
+    assert delete(ADMIN, "live1")["statusCode"] == 204
+    assert not list(store.list_objects(s3(), support.BUCKET, "hls/0/stream-live1-"))
+    assert invalidated_paths(distribution.id) == [["/recordings/live1/*", "/hls/0/stream-live1-*"]]
+
+
+def test_delete_without_the_distribution_parameter_deletes_nothing(aws: None) -> None:
+    make_recordings(1)
+    response = delete(ADMIN, "rec000")
+    assert response["statusCode"] == 503
+    assert [item["id"] for item in support.body_of(list_page(VIEWER))["recordings"]] == ["rec000"]
+    assert list(store.list_objects(s3(), support.BUCKET, "recordings/rec000/"))
+
+
+def test_delete_and_invalidate_through_a_moto_server(
+    moto: MotoServer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The handler as the local edge runs it: its clients go to a moto server over HTTP
+    (PRIVATECAST_AWS_ENDPOINT_URL), and the invalidation is read back from the server."""
+    for name, value in {"AWS_REGION": support.REGION, "PRIVATECAST_STACK": support.STACK}.items():
+        monkeypatch.setenv(name, value)
+    monkeypatch.setenv("PRIVATECAST_BUCKET", support.BUCKET)
+    monkeypatch.setenv("PRIVATECAST_AWS_ENDPOINT_URL", moto.url)
+    lambda_common.reset_clients()
+    try:
+        moto.client("s3").create_bucket(Bucket=support.BUCKET)
+        created = support.create_distribution(moto.client("cloudfront"))
+        support.tell_distribution(moto.client("ssm"), created.id, created.domain_name)
+        for key in ("recordings/rec9/0/00000000_2000000.ts", "hls/0/stream-rec9-3.ts"):
+            moto.client("s3").put_object(Bucket=support.BUCKET, Key=key, Body=b"x")
+        assert delete(ADMIN, "rec9")["statusCode"] == 204
+        listing = moto.client("cloudfront").list_invalidations(DistributionId=created.id)["InvalidationList"]
+        assert listing["Quantity"] == 1
+        batch = moto.client("cloudfront").get_invalidation(
+            DistributionId=created.id, Id=listing["Items"][0]["Id"]
+        )
+        assert batch["Invalidation"]["InvalidationBatch"]["Paths"]["Items"] == [
+            "/recordings/rec9/*",
+            "/hls/0/stream-rec9-*",
+        ]
+        assert moto.client("s3").list_objects_v2(Bucket=support.BUCKET).get("KeyCount") == 1  # the index
+    finally:
+        lambda_common.reset_clients()

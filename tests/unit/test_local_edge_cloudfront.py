@@ -185,6 +185,36 @@ def test_trusted_key_groups_only_where_enabled() -> None:
     assert cloudfront.trusted_key_groups(cloudfront.select_behaviour(config, "/")) == []
 
 
+# --- the URL a signed policy is matched against -----------------------------------------
+
+DOMAIN = "d111111abcdef8.cloudfront.net"
+
+
+@pytest.mark.parametrize(
+    ("host_header", "expected"),
+    [
+        ("127.0.0.1:8480", DOMAIN),  # the edge's own address stands in for the domain
+        ("localhost", DOMAIN),
+        ("[::1]:8480", DOMAIN),
+        ("", DOMAIN),
+        ("elsewhere.example", DOMAIN),
+        (DOMAIN, DOMAIN),
+        ("video.example.org", "video.example.org"),  # an alias the Host names stays
+        ("VIDEO.example.org:443", "video.example.org"),
+        ("tv.example.org", "tv.example.org"),
+    ],
+)
+def test_cookies_are_matched_against_one_of_the_distributions_names(host_header: str, expected: str) -> None:
+    """CloudFront answers only for its domain and its aliases, so the URL it matches a
+    policy's Resource against names one of them, never the edge's loopback address."""
+    config = product_config(
+        aliases=["video.example.org", "tv.example.org"],
+        acm_certificate_arn="arn:aws:acm:us-east-1:123456789012:certificate/x",
+    )
+    assert cloudfront.viewer_host(config, DOMAIN, host_header) == expected
+    assert cloudfront.viewer_host(product_config(), DOMAIN, "video.example.org") == DOMAIN
+
+
 # --- response headers policies --------------------------------------------------------
 
 

@@ -29,6 +29,7 @@ STACK_INPUTS = {
     "privatecast_stack_name": STACK,
     "privatecast_region": REGION,
     "privatecast_account_id": ACCOUNT,
+    "privatecast_partition": "aws",
     "privatecast_bucket_name": BUCKET,
 }
 

@@ -96,6 +96,21 @@ def s3_location(origin: dict[str, Any], path: str) -> S3Location | None:
     return S3Location(bucket=match.group("bucket"), key=unquote(full_path).lstrip("/"))
 
 
+def viewer_host(config: dict[str, Any], domain_name: str, host_header: str) -> str:
+    """The host of the URL CloudFront matches a signed policy's Resource against.
+
+    CloudFront answers only for its own names (its domain and its aliases), so the URL
+    names one of them: the Host the viewer sent. The edge is reached on a loopback address
+    and stands in for the distribution's domain; a Host naming an alias keeps the alias.
+    """
+    name = host_header.rsplit(":", 1)[0] if not host_header.endswith("]") else host_header
+    aliases = (config.get("Aliases") or {}).get("Items") or []
+    for known in [domain_name, *aliases]:
+        if name.lower() == known.lower():
+            return known
+    return domain_name
+
+
 def trusted_key_groups(behaviour: dict[str, Any]) -> list[str]:
     groups = behaviour.get("TrustedKeyGroups") or {}
     return list(groups.get("Items") or []) if groups.get("Enabled") else []

@@ -77,7 +77,7 @@ class Edge:
         if request.method not in cloudfront.allowed_methods(behaviour):
             return cloudfront.method_not_allowed()
         # ViewerProtocolPolicy (https-only, redirect-to-https) holds: the edge speaks only HTTPS.
-        refusal = self._check_signed_cookies(request, behaviour)
+        refusal = self._check_signed_cookies(request, behaviour, distribution)
         if refusal is not None:
             return refusal
         origin = cloudfront.origin_of(config, behaviour)
@@ -92,11 +92,14 @@ class Edge:
 
     # --- trusted key groups -----------------------------------------------------------
 
-    def _check_signed_cookies(self, request: Request, behaviour: dict[str, Any]) -> Response | None:
+    def _check_signed_cookies(
+        self, request: Request, behaviour: dict[str, Any], distribution: Distribution
+    ) -> Response | None:
         groups = cloudfront.trusted_key_groups(behaviour)
         if not groups:
             return None
-        url = f"https://{request.host}{request.path}" + (f"?{request.query}" if request.query else "")
+        host = cloudfront.viewer_host(distribution.config, distribution.domain_name, request.host)
+        url = f"https://{host}{request.path}" + (f"?{request.query}" if request.query else "")
         verdict = cookie_signer.verify_cookies(
             cookie_signer.parse_cookie_header(request.cookie_header()),
             url,

@@ -5,14 +5,16 @@ PRIVATECAST_SIGNING_KEY_REFRESH_SECONDS (default 300), so a key rotation or revo
 reaches warm containers within that time instead of when they happen to be recycled.
 
 Cookies are host-only (no Domain): the browser keeps them for the host it talked to,
-the CloudFront name. The signed policy must name that host too, and behind CloudFront
-requestContext.domainName is API Gateway's own name, so PRIVATECAST_PUBLIC_HOST wins
-when set (see README.md)."""
+the CloudFront name. The signed policy names that host too, never a wildcard: CloudFront
+matches a policy's Resource against the whole URL, query string included, so with "*" for
+the host "https://*/hls/*" would also grant "https://<host>/recordings/x?q=/hls/". Behind
+CloudFront requestContext.domainName is API Gateway's own name, so the host comes from the
+distribution's SSM parameter, which the playbook writes once the distribution exists
+(lambda_common.distribution; see README.md)."""
 
 from __future__ import annotations
 
 import json
-import re
 import time
 from typing import Any
 
@@ -24,7 +26,6 @@ GRANTS = (
 )
 DEFAULT_TTL = 3600
 DEFAULT_KEY_REFRESH = 300
-HOST_PATTERN = re.compile(r"\*|[A-Za-z0-9.-]+(:[0-9]{1,5})?")  # fullmatch: "$" passes a newline
 
 
 def signing_key_parameter() -> str:
@@ -60,24 +61,23 @@ class SigningKeyCache:
 signing_key = SigningKeyCache()
 
 
-def public_host(event: dict[str, Any]) -> str:
-    request_host = (event.get("requestContext") or {}).get("domainName", "")
-    host = common.env("PRIVATECAST_PUBLIC_HOST", "") or request_host
-    if not HOST_PATTERN.fullmatch(host or ""):
-        raise common.HttpError(500, "the public host name is not configured")
-    return host
+def grant_resource(host: str, path: str) -> str:
+    """The policy's Resource for one grant: every URL under path on this one host."""
+    if not common.HOST_NAME.fullmatch(host):
+        raise ValueError(f"not a host name to sign for: {host!r}")
+    return f"https://{host}{path}*"
 
 
 def start_session(event: dict[str, Any]) -> dict[str, Any]:
     common.require_viewer(event)
     signer = common.shared_module("cookie_signer")
     key_id, private_key = signing_key()
-    host = public_host(event)
+    host = common.distribution().host
     cookies: list[str] = []
     expires: dict[str, int] = {}
     for path, ttl_variable in GRANTS:
         lifetime = common.env_seconds(ttl_variable, DEFAULT_TTL)
-        resource = f"https://{host}{path}*"
+        resource = grant_resource(host, path)
         cookies += signer.issue_cookie_headers(resource, key_id, private_key, lifetime, path=path)
         expires[path.strip("/")] = lifetime
     return common.json_response(200, {"lifetimes": expires}, cookies=cookies)

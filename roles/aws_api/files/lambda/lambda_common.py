@@ -7,8 +7,10 @@ from __future__ import annotations
 import importlib
 import json
 import os
+import re
 import time
 from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import datetime
 from functools import cache
 from types import ModuleType
@@ -80,8 +82,63 @@ def client(service: str) -> Any:
 
 
 def reset_clients() -> None:
-    """Forget cached clients (a new container, as far as the handlers can tell)."""
+    """Forget cached clients and settings (a new container, as far as the handlers can tell)."""
     client.cache_clear()
+    distribution.cache_clear()
+
+
+# --- the CloudFront distribution (written by the playbook once it exists) ----------------
+
+DISTRIBUTION_REFRESH_SECONDS = 300
+# A DNS name, nothing CloudFront's resource match reads as a wildcard ("*", "?").
+HOST_LABEL = r"[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?"
+HOST_NAME = re.compile(rf"{HOST_LABEL}(?:\.{HOST_LABEL})*")
+DISTRIBUTION_ID = re.compile(r"[A-Z0-9]{1,64}")
+
+
+@dataclass(frozen=True)
+class Distribution:
+    id: str
+    host: str  # the name viewers use: the distribution's first alias, else its domain
+
+
+def distribution_parameter() -> str:
+    default = f"/privatecast/{stack_name()}/cloudfront/distribution"
+    return env("PRIVATECAST_DISTRIBUTION_PARAMETER", default)
+
+
+class DistributionCache:
+    """The stack's distribution from its SSM parameter, read again after
+    DISTRIBUTION_REFRESH_SECONDS. Until the playbook has written it: 503."""
+
+    def __init__(self) -> None:
+        self._loaded_at = 0.0
+        self._value: Distribution | None = None
+
+    def __call__(self) -> Distribution:
+        if self._value is None or time.monotonic() - self._loaded_at >= DISTRIBUTION_REFRESH_SECONDS:
+            self._value = self._load()
+            self._loaded_at = time.monotonic()
+        return self._value
+
+    @staticmethod
+    def _load() -> Distribution:
+        ssm = client("ssm")
+        try:
+            text = ssm.get_parameter(Name=distribution_parameter())["Parameter"]["Value"]
+        except ssm.exceptions.ParameterNotFound:
+            raise HttpError(503, "the CloudFront distribution is not deployed yet") from None
+        document = json.loads(text)
+        found = Distribution(id=str(document.get("id", "")), host=str(document.get("host", "")))
+        if not DISTRIBUTION_ID.fullmatch(found.id) or not HOST_NAME.fullmatch(found.host):
+            raise RuntimeError(f"{distribution_parameter()} does not name a distribution and its host")
+        return found
+
+    def cache_clear(self) -> None:
+        self._value = None
+
+
+distribution = DistributionCache()
 
 
 # --- API Gateway HTTP API (payload 2.0) ---------------------------------------------

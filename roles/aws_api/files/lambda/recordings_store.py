@@ -486,10 +486,47 @@ def close_idle_recordings(s3: Any, bucket: str, close_after: int, now: float | N
     return closed
 
 
-def delete_recording(s3: Any, bucket: str, session: str) -> bool:
+@dataclass(frozen=True)
+class DeletedRecording:
+    """What a delete touched: the variants whose URLs CloudFront may still have cached."""
+
+    session: str
+    variants: tuple[str, ...]
+
+
+def session_hls_keys(s3: Any, bucket: str, session: str, variants: list[str]) -> dict[str, list[str]]:
+    """Owncast's segments of one session still under hls/<variant>/: variant -> keys. Only
+    segments: the live playlist (stream.m3u8) belongs to whatever Owncast streams now. The
+    prefix stream-<session>- also lists a session named <session>-<more>; SEGMENT_NAME
+    decides."""
+    found: dict[str, list[str]] = {}
+    for variant in variants:
+        folder = f"{HLS_PREFIX}{variant}/"
+        for obj in list_objects(s3, bucket, f"{folder}stream-{session}-"):
+            match = SEGMENT_NAME.fullmatch(obj["Key"][len(folder) :])
+            if match and match["session"] == session:
+                found.setdefault(variant, []).append(obj["Key"])
+    return found
+
+
+def delete_objects(s3: Any, bucket: str, keys: list[str]) -> None:
+    for start in range(0, len(keys), 1000):
+        batch = [{"Key": key} for key in keys[start : start + 1000]]
+        s3.delete_objects(Bucket=bucket, Delete={"Objects": batch, "Quiet": True})
+
+
+def delete_recording(s3: Any, bucket: str, session: str) -> DeletedRecording | None:
     """Tombstone the recording in the index (so late events do not bring it back), then
-    delete its objects. False when there was nothing to delete."""
-    existed = session in read_index(s3, bucket)["recordings"]
+    delete its objects under recordings/ and the session's segments Owncast left under
+    hls/. None when there was nothing to delete; a recording deleted before is deleted
+    again (whatever is left, and the same answer), so a failed step can be retried."""
+    index = read_index(s3, bucket)
+    entry = index["recordings"].get(session)
+    keys = [obj["Key"] for obj in list_objects(s3, bucket, session_prefix(session))]
+    live_variants = list_folders(s3, bucket, HLS_PREFIX)
+    hls_keys = session_hls_keys(s3, bucket, session, live_variants)
+    if entry is None and session not in index["deleted"] and not keys and not hls_keys:
+        return None
 
     def tombstone(index: dict[str, Any]) -> None:
         index["recordings"].pop(session, None)
@@ -497,14 +534,15 @@ def delete_recording(s3: Any, bucket: str, session: str) -> bool:
             index["deleted"].append(session)
             index["deleted"].sort()
 
-    keys = [obj["Key"] for obj in list_objects(s3, bucket, session_prefix(session))]
-    if not existed and not keys:
-        return False
     update_index(s3, bucket, tombstone)
-    for start in range(0, len(keys), 1000):
-        batch = [{"Key": key} for key in keys[start : start + 1000]]
-        s3.delete_objects(Bucket=bucket, Delete={"Objects": batch, "Quiet": True})
-    return True
+    delete_objects(s3, bucket, keys + [key for variant_keys in hls_keys.values() for key in variant_keys])
+    # Every variant a URL of this recording may name: the index's, the archived folders'
+    # and hls/'s (a retried delete finds neither index entry nor archived objects).
+    folders = [key[len(session_prefix(session)) :].split("/") for key in keys]
+    archived = {parts[0] for parts in folders if len(parts) > 1}
+    variants = set((entry or {}).get("variants", {})) | archived | set(live_variants)
+    variants = {variant for variant in variants if VARIANT_NAME.fullmatch(variant)}
+    return DeletedRecording(session=session, variants=tuple(sorted(variants, key=variant_sort_key)))
 
 
 def reconcile(s3: Any, bucket: str, close_after: int, now: float | None = None) -> dict[str, Any]:
