@@ -6,10 +6,10 @@ from __future__ import annotations
 from typing import Any
 
 import lambda_common as common
+import maintenance
 
 
 def maintenance_status(ec2: Any, stack: str) -> dict[str, Any]:
-    maintenance = common.shared_module("maintenance")
     try:
         state = maintenance.describe_window(ec2, stack)
     except maintenance.MaintenanceError as error:
