@@ -51,6 +51,8 @@ sys.path[0:0] = [request["code_dir"], request["runtime_dir"]]
 module_name, function_name = request["handler"].rsplit(".", 1)
 started = time.perf_counter()
 module = importlib.import_module(module_name)
+for name in request["also_import"]:
+    importlib.import_module(name)
 import_seconds = time.perf_counter() - started
 value = getattr(module, function_name)
 if request["event"] is not None:
@@ -154,17 +156,27 @@ def lambda_python() -> Interpreter:
     return Interpreter(sys.executable, f"{sys.version_info.major}.{sys.version_info.minor}")
 
 
-def runtime_site(folder: Path) -> Path:
-    """A folder holding only boto3 and its dependencies (links into this venv)."""
+def runtime_site(folder: Path, compiled_by: Interpreter | None = None) -> Path:
+    """A folder holding only boto3 and its dependencies: links into this venv, or, with
+    compiled_by, copies byte-compiled by that interpreter (the runtime's own boto3 comes
+    compiled; for timing imports)."""
     site = Path(boto3.__file__).resolve().parent.parent
     folder.mkdir(parents=True, exist_ok=True)
     for entry in RUNTIME_ENTRIES:
         source = site / entry
         if not source.exists():
             raise FileNotFoundError(f"{source} is missing from the venv")
-        link = folder / entry
-        if not link.exists():
-            link.symlink_to(source)
+        target = folder / entry
+        if target.exists():
+            continue
+        if compiled_by is None:
+            target.symlink_to(source)
+        elif source.is_dir():
+            shutil.copytree(source, target, ignore=shutil.ignore_patterns("__pycache__"))
+        else:
+            shutil.copyfile(source, target)
+    if compiled_by is not None:
+        subprocess.run([compiled_by.executable, "-I", "-m", "compileall", "-q", str(folder)], check=True)
     return folder
 
 
@@ -183,16 +195,19 @@ def run_handler(
     event: Any,
     env: dict[str, str],
     report: Path,
+    also_import: tuple[str, ...] = (),
 ) -> dict[str, Any]:
     """Import the handler's module in a fresh isolated interpreter and call the handler once
     with event; with event None, only import it (result: the named attribute when it is a
-    plain value). {"import_seconds", "result", "loaded"}."""
+    plain value). also_import: modules imported (and timed) right after the handler's.
+    {"import_seconds", "result", "loaded"}."""
     request = {
         "code_dir": str(code_dir),
         "runtime_dir": str(runtime_dir),
         "handler": handler,
         "event": event,
         "report": str(report),
+        "also_import": list(also_import),
     }
     completed = subprocess.run(
         [interpreter.executable, "-I", "-S", "-B", "-c", CHILD],
