@@ -16,11 +16,13 @@ from __future__ import annotations
 
 import json
 import re
+import sys
 import zipfile
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import cryptography
 import pytest
 from ansible_collections.privatecast.streaming.plugins.module_utils import cookie_signer
 from cryptography.hazmat.primitives import serialization
@@ -31,6 +33,7 @@ from tests.support import lambda_zip
 from tests.support.moto_server import MotoServer
 from tests.unit.lambda_support import api_event, claims, s3_event
 from tests.unit.maintenance_stack import build_stack
+from tools.local_edge import lambdas
 
 STACK = "zipstack"
 BUCKET = "zipstack-video"
@@ -225,24 +228,27 @@ def elf_machine(data: bytes) -> int:
     return int.from_bytes(data[18:20], "little")
 
 
-def test_arm64_zips_as_shipped_carry_aarch64_wheels(shipped: Shipped, tmp_path: Path) -> None:
-    """The build the role deploys (arm64, CPython 3.12): byte-identical when rebuilt, the
-    same modules as the build run above, every shared object an aarch64 ELF."""
+@pytest.fixture(scope="module")
+def arm64(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
+    """The zips the role deploys (arm64, CPython 3.12), by function name."""
+    folder = tmp_path_factory.mktemp("arm64")
     for function in FUNCTIONS:
-        first, again = (
-            lambda_zip.package(tmp_path / name, function.handler, architecture="arm64", python_version="3.12")
-            for name in ("a.zip", "b.zip")
+        lambda_zip.package(
+            folder / f"{function.name}.zip", function.handler, architecture="arm64", python_version="3.12"
         )
-        assert first["sha256"] == again["sha256"]
-        assert (tmp_path / "a.zip").read_bytes() == (tmp_path / "b.zip").read_bytes()
-        with zipfile.ZipFile(tmp_path / "a.zip") as archive:
+    return {function.name: folder / f"{function.name}.zip" for function in FUNCTIONS}
+
+
+def test_arm64_zips_as_shipped_carry_aarch64_wheels(shipped: Shipped, arm64: dict[str, Path]) -> None:
+    """The same modules as the build run above, every shared object an aarch64 ELF."""
+    for function in FUNCTIONS:
+        with zipfile.ZipFile(arm64[function.name]) as archive:
             names = archive.namelist()
             shared_objects = [name for name in names if re.search(r"\.so(\.|$)", name)]
             machines = {elf_machine(archive.read(name)) for name in shared_objects}
         modules = sorted(name for name in names if "/" not in name and name.endswith(".py"))
         ran = sorted(path.name for path in (shipped.folder / function.name).glob("*.py"))
         assert modules == ran, function.name
-        assert first["modules"] == [name.removesuffix(".py") for name in modules]
         if function.name == "session":
             assert machines == {ELF_MACHINE["aarch64"]}
             assert "_cffi_backend.cpython-312-aarch64-linux-gnu.so" in names
@@ -250,10 +256,49 @@ def test_arm64_zips_as_shipped_carry_aarch64_wheels(shipped: Shipped, tmp_path: 
             assert shared_objects == [], function.name
 
 
-def test_the_venv_pins_the_lambdas_cryptography() -> None:
+def test_a_rebuild_gives_the_same_bytes(arm64: dict[str, Path], tmp_path: Path) -> None:
+    """So a second run of site.yml deploys nothing: the largest zip, the session's, built
+    again into a fresh output gives the same bytes."""
+    session = next(function for function in FUNCTIONS if function.name == "session")
+    again = lambda_zip.package(
+        tmp_path / "again.zip", session.handler, architecture="arm64", python_version="3.12"
+    )
+    assert (tmp_path / "again.zip").read_bytes() == arm64["session"].read_bytes()
+    assert again["modules"] == ["api_session", "cookie_signer", "lambda_common"]
+    assert again["libraries"] == ["cryptography"]
+
+
+def test_the_local_edge_runs_the_arm64_session_zip_with_the_venvs_cryptography(
+    arm64: dict[str, Path], moto: MotoServer, signing_key: rsa.RSAPrivateKey, tmp_path: Path
+) -> None:
+    """The local edge's worker (this venv's interpreter, `-I`) cannot load the aarch64
+    wheels of the zip as shipped: it leaves them out (tools/local_edge/lambdas.py) and the
+    function signs with the venv's cryptography of the same version."""
+    session = next(function for function in FUNCTIONS if function.name == "session")
+    code_dir = lambda_zip.unpack(arm64["session"], tmp_path / "code")
+
+    assert lambdas.use_local_libraries(code_dir) == [("cffi", "2.1.1"), ("cryptography", "50.0.2")]
+
+    venv = lambda_zip.Interpreter(sys.executable, f"{sys.version_info.major}.{sys.version_info.minor}")
+    report = lambda_zip.run_handler(
+        venv,
+        code_dir,
+        session.handler,
+        runtime_dir=Path(cryptography.__file__).resolve().parent.parent,
+        event=EVENTS["session"],
+        env=function_env(session, moto.url),
+        report=tmp_path / "report.json",
+    )
+    assert report["loaded"]["cryptography"] == str(Path(cryptography.__file__).resolve())
+    check_session(report["result"], signing_key)
+
+
+@pytest.mark.parametrize("library", ["cryptography", "cffi"])
+def test_the_venv_pins_the_lambdas_libraries(library: str) -> None:
     """The local edge and the in-process tests run the session function with the venv's
-    cryptography: the same version as the zip's."""
-    pin = re.search(r"^cryptography==(\S+)", (REPO_ROOT / "requirements-dev.txt").read_text(), re.MULTILINE)
-    lambda_pin = re.search(r"^cryptography==(\S+)", lambda_zip.REQUIREMENTS.read_text(), re.MULTILINE)
+    cryptography and cffi: the same versions as the zip's."""
+    pattern = re.compile(rf"^{library}==(\S+)", re.MULTILINE)
+    pin = pattern.search((REPO_ROOT / "requirements-dev.txt").read_text())
+    lambda_pin = pattern.search(lambda_zip.REQUIREMENTS.read_text())
     assert pin is not None and lambda_pin is not None
     assert pin.group(1) == lambda_pin.group(1)

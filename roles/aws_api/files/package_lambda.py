@@ -40,6 +40,8 @@ from pathlib import Path
 
 FIXED_TIMESTAMP = (1980, 1, 1, 0, 0, 0)
 FILE_MODE = 0o644
+# zlib's default: level 9 takes four times as long on the cryptography wheel for 0.6% less.
+COMPRESS_LEVEL = 6
 UNIX = 3
 
 # The plugins/module_utils files the handlers may import as top-level modules: the ONE
@@ -231,7 +233,7 @@ def build_zip(entries: dict[str, bytes]) -> bytes:
             info.external_attr = (0o100000 | FILE_MODE) << 16
             info.create_system = UNIX
             info.compress_type = zipfile.ZIP_DEFLATED
-            archive.writestr(info, entries[name], compresslevel=9)
+            archive.writestr(info, entries[name], compresslevel=COMPRESS_LEVEL)
     return buffer.getvalue()
 
 
