@@ -16,13 +16,11 @@ from __future__ import annotations
 
 import json
 import re
-import sys
 import zipfile
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import cryptography
 import pytest
 from ansible_collections.privatecast.streaming.plugins.module_utils import cookie_signer
 from cryptography.hazmat.primitives import serialization
@@ -273,24 +271,43 @@ def test_the_local_edge_runs_the_arm64_session_zip_with_the_venvs_cryptography(
 ) -> None:
     """The local edge's worker (this venv's interpreter, `-I`) cannot load the aarch64
     wheels of the zip as shipped: it leaves them out (tools/local_edge/lambdas.py) and the
-    function signs with the venv's cryptography of the same version."""
+    function signs with the venv's cryptography of the same version. Deployed to moto and
+    invoked through the edge's FunctionPool, as the local stack does."""
     session = next(function for function in FUNCTIONS if function.name == "session")
     code_dir = lambda_zip.unpack(arm64["session"], tmp_path / "code")
-
     assert lambdas.use_local_libraries(code_dir) == [("cffi", "2.1.1"), ("cryptography", "50.0.2")]
 
-    venv = lambda_zip.Interpreter(sys.executable, f"{sys.version_info.major}.{sys.version_info.minor}")
-    report = lambda_zip.run_handler(
-        venv,
-        code_dir,
-        session.handler,
-        runtime_dir=Path(cryptography.__file__).resolve().parent.parent,
-        event=EVENTS["session"],
-        env=function_env(session, moto.url),
-        report=tmp_path / "report.json",
+    role = moto.client("iam").create_role(RoleName="zip-test", AssumeRolePolicyDocument="{}")["Role"]["Arn"]
+    variables = function_env(session, moto.url)
+    environment = {name: variables[name] for name in (*session.environment, "PRIVATECAST_STACK")}
+    environment["PRIVATECAST_AWS_ENDPOINT_URL"] = moto.url
+    arn = moto.client("lambda").create_function(
+        FunctionName=f"{STACK}-session",
+        Runtime="python3.12",
+        Role=role,
+        Handler=session.handler,
+        Code={"ZipFile": arm64["session"].read_bytes()},
+        Architectures=["arm64"],
+        Environment={"Variables": environment},
+    )["FunctionArn"]
+    credentials = {name: value for name, value in FAKE_CREDENTIALS.items() if name != "AWS_DEFAULT_REGION"}
+    pool = lambdas.FunctionPool(
+        moto.client("lambda"),
+        STACK,
+        arm64["session"].parent,
+        tmp_path / "edge",
+        lambdas.lambda_base_env(REGION, credentials),
     )
-    assert report["loaded"]["cryptography"] == str(Path(cryptography.__file__).resolve())
-    check_session(report["result"], signing_key)
+    (tmp_path / "edge").mkdir()
+    try:
+        check_session(pool.invoke(arn, EVENTS["session"]), signing_key)
+    finally:
+        pool.stop_all()
+    (extracted,) = (tmp_path / "edge" / "functions" / f"{STACK}-session").iterdir()
+    left = sorted(
+        path.name for path in extracted.iterdir() if path.suffix != ".py" and path.name != "__pycache__"
+    )
+    assert left == ["pycparser", "pycparser-3.12.dist-info"]  # pure Python: the zip's own
 
 
 @pytest.mark.parametrize("library", ["cryptography", "cffi"])
