@@ -1,11 +1,16 @@
 # -*- coding: utf-8 -*-
 # Copyright: privatecast.streaming contributors
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
-"""Sign and verify CloudFront signed cookies with the Python standard library only.
+"""Sign and verify CloudFront signed cookies.
 
-The Ansible modules, the session Lambda (whose runtime has boto3 but no ``cryptography``)
-and the local edge all use this one file, so it imports nothing outside the standard
-library: RSA PKCS#1 v1.5 with SHA-1 and the few ASN.1 structures of PEM keys are done here.
+The Ansible modules, the session Lambda and the local edge all use this one file.
+Signatures (RSASSA-PKCS1-v1_5 with SHA-1, what CloudFront verifies) are made by
+``cryptography`` (OpenSSL) when it is importable: the session Lambda's zip carries it
+(roles/aws_api/files/lambda-requirements.txt), the controller's venv has it.
+``SIGNING_BACKEND`` says which signer is in use ("cryptography" or "python"). Without
+``cryptography`` the module still works with the standard library only: the PEM parsing,
+a pure-Python signer (``sign_with_python``, kept and checked against ``cryptography`` by
+the unit tests) and the verifier the local edge uses are done here.
 
 Public API (stable):
 
@@ -21,7 +26,8 @@ Keys
 Signing
     ``Policy(resource, expires_at, not_before=None, source_ip=None)`` with ``.to_json()``
         and ``Policy.from_json(text)``: CloudFront's custom policy (epoch seconds).
-    ``sign(message, private_key) -> bytes``      RSASSA-PKCS1-v1_5 with SHA-1.
+    ``sign(message, private_key) -> bytes``      RSASSA-PKCS1-v1_5 with SHA-1, by
+        ``cryptography`` when importable (``SIGNING_BACKEND``), else ``sign_with_python``.
     ``signed_cookies(policy, key_id, private_key) -> dict``  the three cookie values.
     ``set_cookie_headers(cookies, expires_at, path="/", same_site="Strict", now=None)``
     ``issue_cookie_headers(resource, key_id, private_key, lifetime, *, path="/", ...)``
@@ -60,6 +66,18 @@ import time
 from collections.abc import Mapping
 from dataclasses import dataclass
 from email.utils import formatdate
+from functools import lru_cache
+from typing import Any
+
+try:
+    from cryptography.hazmat.primitives import hashes
+    from cryptography.hazmat.primitives.asymmetric import padding, rsa
+except ImportError:  # the standard-library signer below
+    HAS_CRYPTOGRAPHY = False
+else:
+    HAS_CRYPTOGRAPHY = True
+
+SIGNING_BACKEND = "cryptography" if HAS_CRYPTOGRAPHY else "python"
 
 POLICY_COOKIE = "CloudFront-Policy"
 SIGNATURE_COOKIE = "CloudFront-Signature"
@@ -381,8 +399,25 @@ def _private_operation(key: RsaPrivateKey, value: int) -> int:
     return ((m2 + h * key.q) * unblind) % key.n
 
 
+@lru_cache(maxsize=8)
+def _openssl_private_key(key: RsaPrivateKey) -> Any:
+    """The key as cryptography's RSAPrivateKey (OpenSSL checks it), made once per key."""
+    public_numbers = rsa.RSAPublicNumbers(key.e, key.n)
+    numbers = rsa.RSAPrivateNumbers(key.p, key.q, key.d, key.dp, key.dq, key.qinv, public_numbers)
+    return numbers.private_key()
+
+
 def sign(message: bytes, private_key: RsaPrivateKey) -> bytes:
-    """RSASSA-PKCS1-v1_5 signature of message with SHA-1 (what CloudFront verifies)."""
+    """RSASSA-PKCS1-v1_5 signature of message with SHA-1 (what CloudFront verifies), by
+    cryptography (OpenSSL) when importable, else by sign_with_python."""
+    if HAS_CRYPTOGRAPHY:
+        return _openssl_private_key(private_key).sign(message, padding.PKCS1v15(), hashes.SHA1())  # noqa: S303 CloudFront's algorithm
+    return sign_with_python(message, private_key)
+
+
+def sign_with_python(message: bytes, private_key: RsaPrivateKey) -> bytes:
+    """The same signature with the standard library only (PKCS#1 v1.5 is deterministic, so
+    both signers give the same bytes)."""
     size = private_key.size_bytes
     encoded = int.from_bytes(_emsa_pkcs1_v15_sha1(message, size), "big")
     signature = _private_operation(private_key, encoded)

@@ -1,4 +1,4 @@
-"""Helpers for the Lambda handler tests: the handlers' folder on sys.path, an in-process
+"""Helpers for the Lambda handler tests: the zips' modules on sys.path, an in-process
 moto environment the handlers' clients point at, API Gateway HTTP API (payload 2.0)
 events, S3 events, and an Owncast stand-in that uploads real ffmpeg HLS output to S3 as
 Owncast does (segments, then a sliding live playlist, deleting old segments)."""
@@ -21,9 +21,16 @@ import boto3
 import pytest
 from moto import mock_aws
 
-LAMBDA_DIR = Path(__file__).resolve().parents[2] / "roles" / "aws_api" / "files" / "lambda"
-if str(LAMBDA_DIR) not in sys.path:
-    sys.path.insert(0, str(LAMBDA_DIR))
+from tests.support import lambda_zip
+
+# The handlers import their modules as top-level names from their zip. In-process they come
+# from one folder holding what the role's packager puts in the zips (each function's
+# modules, followed from its handler's imports), never the collection's copy: a module a
+# zip would miss is missing here too. Libraries pinned for the zips (cryptography) are the
+# venv's, at the same version (tests/unit/test_lambda_zips.py runs the zips themselves).
+CODE_DIR = lambda_zip.code_folder()
+if str(CODE_DIR) not in sys.path:
+    sys.path.insert(0, str(CODE_DIR))
 
 import lambda_common
 

@@ -98,10 +98,18 @@ def test_cookies_match_botocore_byte_for_byte(policy: cs.Policy, bits: int, pem_
 
 
 def test_raw_signature_equals_cryptography() -> None:
+    """Signing goes through cryptography where it is importable (the venv, the session
+    Lambda's zip); the pure-Python signer kept for machines without it gives the same
+    bytes (PKCS#1 v1.5 is deterministic), and the pure-Python verifier accepts them."""
+    assert cs.SIGNING_BACKEND == "cryptography"
     key = rsa_key(2048)
     message = b'{"Statement":[]}' * 7
-    ours = cs.sign(message, cs.load_private_key(private_pem(key, "pkcs8")))
-    assert ours == key.sign(message, padding.PKCS1v15(), hashes.SHA1())  # noqa: S303
+    loaded = cs.load_private_key(private_pem(key, "pkcs8"))
+    expected = key.sign(message, padding.PKCS1v15(), hashes.SHA1())  # noqa: S303
+    assert cs.sign(message, loaded) == expected
+    assert cs.sign_with_python(message, loaded) == expected
+    assert cs.verify_signature(message, expected, loaded.public_key)
+    assert not cs.verify_signature(message + b" ", expected, loaded.public_key)
 
 
 @pytest.mark.parametrize("pem_format", ["pkcs1", "pkcs8"])

@@ -9,6 +9,7 @@ import json
 import zipfile
 from pathlib import Path
 
+import cryptography
 import pytest
 
 from tests.support.moto_server import MotoServer
@@ -105,6 +106,60 @@ def test_new_code_gets_a_new_worker(moto: MotoServer, pool, tmp_path: Path) -> N
     moto.client("lambda").update_function_code(FunctionName=arn, ZipFile=new_code)
     (tmp_path / "lambda" / "echo.zip").write_bytes(new_code)
     assert pool.invoke(arn, {})["version"] == 2
+
+
+HANDLER_WITH_LIBRARY = """
+import cryptography
+def handler(event, context):
+    return {"file": cryptography.__file__, "version": cryptography.__version__}
+"""
+
+
+def zip_with_foreign_cryptography(version: str) -> bytes:
+    """A handler and a cryptography built for aarch64 CPython 3.12, as the session zip
+    carries it (here a stand-in package that cannot be imported on this machine)."""
+    dist_info = f"cryptography-{version}.dist-info"
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w") as archive:
+        archive.writestr("app.py", HANDLER_WITH_LIBRARY)
+        archive.writestr("cryptography/__init__.py", "raise ImportError('built for aarch64')\n")
+        archive.writestr(f"{dist_info}/WHEEL", "Wheel-Version: 1.0\nTag: cp312-cp312-manylinux2014_aarch64\n")
+        archive.writestr(
+            f"{dist_info}/METADATA", f"Metadata-Version: 2.1\nName: cryptography\nVersion: {version}\n"
+        )
+        archive.writestr(
+            f"{dist_info}/RECORD",
+            f"cryptography/__init__.py,,\n{dist_info}/WHEEL,,\n{dist_info}/METADATA,,\n{dist_info}/RECORD,,\n",
+        )
+    return buffer.getvalue()
+
+
+def test_a_library_built_for_another_machine_runs_as_the_venvs_same_version(
+    moto: MotoServer, pool, tmp_path: Path
+) -> None:
+    code = zip_with_foreign_cryptography(cryptography.__version__)
+    arn = deploy(moto, code)
+    (tmp_path / "lambda").mkdir()
+    (tmp_path / "lambda" / "echo.zip").write_bytes(code)
+
+    result = pool.invoke(arn, {})
+
+    assert result == {"file": cryptography.__file__, "version": cryptography.__version__}
+
+
+def test_a_library_for_another_machine_without_the_same_version_in_the_venv_is_refused(
+    moto: MotoServer, pool, tmp_path: Path
+) -> None:
+    code = zip_with_foreign_cryptography("0.0.1")
+    arn = deploy(moto, code)
+    (tmp_path / "lambda").mkdir()
+    (tmp_path / "lambda" / "echo.zip").write_bytes(code)
+
+    with pytest.raises(lambdas.FunctionError) as refused:
+        pool.invoke(arn, {})
+
+    assert refused.value.error_type == "Edge.LibraryMismatch"
+    assert "cryptography==0.0.1" in refused.value.message
 
 
 def test_rate_rules_fire_their_function_targets_once_per_period(moto: MotoServer) -> None:

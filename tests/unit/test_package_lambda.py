@@ -1,8 +1,12 @@
-"""roles/aws_api/files/package_lambda.py: the same files give the same zip bytes, whatever
-their timestamps, permissions or the order they are named in; a rebuild rewrites nothing."""
+"""roles/aws_api/files/package_lambda.py: a zip holds what its handler imports (followed
+through the lambda dir and the shared modules, wherever the import stands), refuses an
+import it cannot place, installs pinned wheels only with a pinned digest, and gives the
+same bytes for the same inputs whatever their timestamps or permissions; a rebuild
+rewrites nothing."""
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import subprocess
@@ -10,75 +14,148 @@ import sys
 import zipfile
 from pathlib import Path
 
-from tests.conftest import REPO_ROOT
+import pytest
 
-PACKAGER = REPO_ROOT / "roles" / "aws_api" / "files" / "package_lambda.py"
+from tests.support import lambda_zip
+
+packager = lambda_zip.load_packager()
+
+SOURCES = {
+    "handler.py": (
+        "import json\nimport boto3\n\ndef handler(event, context):\n"
+        "    import helper\n    return helper.VALUE\n"
+    ),
+    "helper.py": "try:\n    import maintenance\nexcept ImportError:\n    maintenance = None\nVALUE = 1\n",
+    "unused.py": "UNUSED = 1\n",
+}
+SHARED = {"maintenance.py": "from datetime import datetime\nX = 1\n", "owncast.py": "Y = 1\n"}
 
 
-def package(output: Path, *files: Path) -> dict:
-    completed = subprocess.run(
-        [sys.executable, str(PACKAGER), str(output), *map(str, files)],
-        capture_output=True,
-        text=True,
-        check=True,
-    )
-    return json.loads(completed.stdout)
-
-
-def write_sources(folder: Path, mtime: int, mode: int) -> list[Path]:
-    folder.mkdir()
-    files = []
-    for name, text in (
-        ("handler.py", "def handler(event, context):\n    return 1\n"),
-        ("shared.py", "X = 1\n"),
-    ):
+def write_tree(folder: Path, files: dict[str, str], mtime: int, mode: int) -> Path:
+    folder.mkdir(parents=True)
+    for name, text in files.items():
         path = folder / name
         path.write_text(text)
         path.chmod(mode)
         os.utime(path, (mtime, mtime))
-        files.append(path)
-    return files
+    return folder
 
 
-def test_same_files_give_the_same_bytes(tmp_path: Path):
-    first = write_sources(tmp_path / "a", mtime=1_000_000, mode=0o600)
-    second = write_sources(tmp_path / "b", mtime=2_000_000_000, mode=0o755)
+def sources(root: Path, mtime: int = 1_000_000, mode: int = 0o644, **changes: str) -> tuple[Path, Path]:
+    lambda_dir = write_tree(root / "lambda", {**SOURCES, **changes}, mtime, mode)
+    return lambda_dir, write_tree(root / "shared", SHARED, mtime, mode)
 
-    one = package(tmp_path / "one.zip", *first)
-    two = package(tmp_path / "two.zip", *reversed(second))
+
+def package(
+    output: Path, dirs: tuple[Path, Path], handler: str = "handler.handler"
+) -> subprocess.CompletedProcess:
+    lambda_dir, shared_dir = dirs
+    return subprocess.run(
+        [sys.executable, str(lambda_zip.PACKAGER), str(output), handler, "--lambda-dir", str(lambda_dir),
+         "--shared-dir", str(shared_dir)],
+        capture_output=True, text=True, check=False,
+    )  # fmt: skip
+
+
+def test_the_zip_holds_what_the_handler_imports(tmp_path: Path) -> None:
+    completed = package(tmp_path / "out.zip", sources(tmp_path))
+
+    assert completed.returncode == 0, completed.stderr
+    summary = json.loads(completed.stdout)
+    assert summary["modules"] == ["handler", "helper", "maintenance"]
+    assert summary["libraries"] == []
+    with zipfile.ZipFile(tmp_path / "out.zip") as archive:
+        assert archive.namelist() == ["handler.py", "helper.py", "maintenance.py"]
+        assert archive.read("maintenance.py").decode() == SHARED["maintenance.py"]
+
+
+def test_same_inputs_give_the_same_bytes(tmp_path: Path) -> None:
+    one = json.loads(package(tmp_path / "one.zip", sources(tmp_path / "a", 1_000_000, 0o600)).stdout)
+    two = json.loads(package(tmp_path / "two.zip", sources(tmp_path / "b", 2_000_000_000, 0o755)).stdout)
 
     assert (tmp_path / "one.zip").read_bytes() == (tmp_path / "two.zip").read_bytes()
     assert one["sha256"] == two["sha256"]
     with zipfile.ZipFile(tmp_path / "one.zip") as archive:
-        assert archive.namelist() == ["handler.py", "shared.py"]
         assert {info.date_time for info in archive.infolist()} == {(1980, 1, 1, 0, 0, 0)}
         assert {info.external_attr >> 16 for info in archive.infolist()} == {0o100644}
 
 
-def test_rebuild_rewrites_only_on_change(tmp_path: Path):
-    files = write_sources(tmp_path / "src", mtime=1_000_000, mode=0o644)
+def test_rebuild_rewrites_only_on_change(tmp_path: Path) -> None:
+    dirs = sources(tmp_path)
     output = tmp_path / "out.zip"
 
-    assert package(output, *files)["changed"] is True
+    assert json.loads(package(output, dirs).stdout)["changed"] is True
     written = output.stat().st_mtime_ns
-    assert package(output, *files)["changed"] is False
+    assert json.loads(package(output, dirs).stdout)["changed"] is False
     assert output.stat().st_mtime_ns == written
 
-    files[0].write_text("def handler(event, context):\n    return 2\n")
-    assert package(output, *files)["changed"] is True
+    (dirs[0] / "unused.py").write_text("UNUSED = 2\n")  # not imported: the zip stays
+    assert json.loads(package(output, dirs).stdout)["changed"] is False
+    (dirs[0] / "helper.py").write_text("VALUE = 2\n")
+    assert json.loads(package(output, dirs).stdout)["changed"] is True
 
 
-def test_two_files_with_one_name_are_refused(tmp_path: Path):
-    first = write_sources(tmp_path / "a", mtime=1, mode=0o644)
-    second = write_sources(tmp_path / "b", mtime=1, mode=0o644)
+@pytest.mark.parametrize(
+    ("helper", "refused"),
+    [
+        ("import requests\n", "'requests'"),  # neither local, shared, stdlib nor runtime
+        ("import owncast\n", "'owncast'"),  # a module_utils file that is not a shared module
+        ("from . import sibling\n", "relative imports"),
+    ],
+)
+def test_an_import_the_zip_cannot_hold_is_refused(tmp_path: Path, helper: str, refused: str) -> None:
+    completed = package(tmp_path / "out.zip", sources(tmp_path, **{"helper.py": helper}))
 
-    completed = subprocess.run(
-        [sys.executable, str(PACKAGER), str(tmp_path / "x.zip"), str(first[0]), str(second[0])],
-        capture_output=True,
-        text=True,
-        check=False,
-    )
+    assert completed.returncode == 1
+    assert refused in completed.stderr
+    assert "helper.py" in completed.stderr
+    assert not (tmp_path / "out.zip").exists()
 
-    assert completed.returncode != 0
-    assert "handler.py" in completed.stderr
-    assert not (tmp_path / "x.zip").exists()
+
+def test_a_missing_handler_is_refused(tmp_path: Path) -> None:
+    completed = package(tmp_path / "out.zip", sources(tmp_path), handler="nothere.handler")
+
+    assert completed.returncode == 1
+    assert "'nothere'" in completed.stderr
+
+
+def fake_wheel(folder: Path, name: str) -> Path:
+    folder.mkdir(parents=True, exist_ok=True)
+    wheel = folder / name
+    with zipfile.ZipFile(wheel, "w") as archive:
+        archive.writestr("zzlib/__init__.py", "VALUE = 1\n")
+        archive.writestr("zzlib-1.0.dist-info/WHEEL", "Wheel-Version: 1.0\nTag: py3-none-any\n")
+    return wheel
+
+
+def test_a_cached_wheel_is_used_only_with_a_pinned_digest(tmp_path: Path) -> None:
+    wheel = fake_wheel(tmp_path / "cache", "zzlib-1.0-py3-none-any.whl")
+    digest = hashlib.sha256(wheel.read_bytes()).hexdigest()
+    pinned = packager.Requirement("zzlib", "1.0", frozenset({digest}))
+    other = packager.Requirement("zzlib", "1.0", frozenset({"0" * 64}))
+
+    assert packager.cached_wheels([pinned], tmp_path / "cache", "arm64") == [wheel]
+    assert packager.cached_wheels([other], tmp_path / "cache", "arm64") is None
+    assert packager.wheel_entries(wheel) == {
+        "zzlib/__init__.py": b"VALUE = 1\n",
+        "zzlib-1.0.dist-info/WHEEL": b"Wheel-Version: 1.0\nTag: py3-none-any\n",
+    }
+
+
+def test_a_wheel_for_another_architecture_is_not_used(tmp_path: Path) -> None:
+    wheel = fake_wheel(tmp_path / "cache", "zzlib-1.0-cp312-cp312-manylinux2014_x86_64.whl")
+    pinned = packager.Requirement("zzlib", "1.0", frozenset({hashlib.sha256(wheel.read_bytes()).hexdigest()}))
+
+    assert packager.cached_wheels([pinned], tmp_path / "cache", "x86_64") == [wheel]
+    assert packager.cached_wheels([pinned], tmp_path / "cache", "arm64") is None
+
+
+def test_the_requirements_file_pins_every_line_with_a_digest(tmp_path: Path) -> None:
+    requirements = packager.parse_requirements(lambda_zip.REQUIREMENTS)
+    assert {requirement.name for requirement in requirements} == {"cryptography", "cffi", "pycparser"}
+    assert all(requirement.hashes for requirement in requirements)
+
+    loose = tmp_path / "loose.txt"
+    loose.write_text("cryptography\n")
+    with pytest.raises(packager.PackagingError, match="name==version --hash"):
+        packager.parse_requirements(loose)

@@ -11,7 +11,10 @@ container whose invocation timed out).
 Differences from Lambda, all of them noted: Python is the venv's 3.11 (the functions'
 runtime is python3.12); a function has one worker, so its invocations run one at a time
 (Lambda would start more containers); the interpreter's site-packages are importable
-(Lambda's runtime has boto3 and little else).
+(Lambda's runtime has boto3 and little else); a library the zip carries built for another
+machine (the session function's cryptography wheels are aarch64, CPython 3.12) is left
+out of the extracted code, so the worker imports the venv's copy instead, which must be
+the same version (requirements-dev.txt pins it) or the function is refused.
 """
 
 from __future__ import annotations
@@ -30,8 +33,12 @@ import uuid
 import zipfile
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from email.parser import HeaderParser
+from importlib import metadata
 from pathlib import Path
 from typing import IO, Any
+
+from packaging.tags import sys_tags
 
 LOG = logging.getLogger("local_edge.lambdas")
 WORKER_SCRIPT = Path(__file__).resolve().with_name("worker.py")
@@ -243,6 +250,11 @@ class FunctionPool:
             shutil.rmtree(staging, ignore_errors=True)
             with zipfile.ZipFile(archive) as content:
                 content.extractall(staging)
+            for name, version in use_local_libraries(staging):
+                LOG.info(
+                    "%s: the zip's %s %s is built for another machine; the venv's %s %s runs instead",
+                    deployed.name, name, version, name, version,
+                )  # fmt: skip
             staging.rename(target)
         return target
 
@@ -270,6 +282,53 @@ class FunctionPool:
             workers, self._workers = list(self._workers.values()), {}
         for worker in workers:
             worker.stop()
+
+
+def _wheel_tags(dist_info: Path) -> set[str]:
+    lines = (dist_info / "WHEEL").read_text().splitlines()
+    return {line.split(":", 1)[1].strip() for line in lines if line.startswith("Tag:")}
+
+
+def use_local_libraries(code_dir: Path) -> list[tuple[str, str]]:
+    """Leave out of the extracted code each library (a wheel's *.dist-info) this interpreter
+    cannot load, so the venv's copy is imported: allowed only when the venv has the same
+    version. Returns (name, version) of each library left out."""
+    supported = {str(tag) for tag in sys_tags()}
+    replaced = []
+    for dist_info in sorted(code_dir.glob("*.dist-info")):
+        if _wheel_tags(dist_info) & supported:
+            continue
+        name, version = _name_and_version(dist_info)
+        try:
+            local = metadata.version(name)
+        except metadata.PackageNotFoundError:
+            local = None
+        if local != version:
+            raise FunctionError(
+                "Edge.LibraryMismatch",
+                f"the zip carries {name} {version} for another machine and the venv has "
+                f"{local or 'none'}: install {name}=={version} (requirements-dev.txt)",
+            )
+        _remove_distribution(code_dir, dist_info)
+        replaced.append((name, version))
+    return replaced
+
+
+def _name_and_version(dist_info: Path) -> tuple[str, str]:
+    headers = HeaderParser().parsestr((dist_info / "METADATA").read_text())
+    return str(headers["Name"]), str(headers["Version"])
+
+
+def _remove_distribution(code_dir: Path, dist_info: Path) -> None:
+    """Every top-level entry the wheel installed (its RECORD), the dist-info included."""
+    record = (dist_info / "RECORD").read_text().splitlines()
+    tops = {line.split(",", 1)[0].split("/", 1)[0] for line in record if line.strip()}
+    for top in sorted(tops | {dist_info.name}):
+        path = code_dir / top
+        if path.is_dir():
+            shutil.rmtree(path)
+        elif path.exists():
+            path.unlink()
 
 
 def lambda_base_env(region: str, credentials: dict[str, str]) -> dict[str, str]:

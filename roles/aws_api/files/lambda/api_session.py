@@ -18,6 +18,7 @@ import json
 import time
 from typing import Any
 
+import cookie_signer as signer
 import lambda_common as common
 
 GRANTS = (
@@ -49,7 +50,6 @@ class SigningKeyCache:
 
     @staticmethod
     def _load() -> tuple[str, Any]:
-        signer = common.shared_module("cookie_signer")
         response = common.client("ssm").get_parameter(Name=signing_key_parameter(), WithDecryption=True)
         document = json.loads(response["Parameter"]["Value"])
         return document["key_id"], signer.load_private_key(document["private_key_pem"])
@@ -70,7 +70,6 @@ def grant_resource(host: str, path: str) -> str:
 
 def start_session(event: dict[str, Any]) -> dict[str, Any]:
     common.require_viewer(event)
-    signer = common.shared_module("cookie_signer")
     key_id, private_key = signing_key()
     host = common.distribution().host
     cookies: list[str] = []
@@ -85,7 +84,6 @@ def start_session(event: dict[str, Any]) -> dict[str, Any]:
 
 def sign_out(event: dict[str, Any]) -> dict[str, Any]:
     common.require_signed_in(event)
-    signer = common.shared_module("cookie_signer")
     cookies = [header for path, _lifetime_variable in GRANTS for header in signer.sign_out_headers(path=path)]
     return common.empty_response(204, cookies=cookies)
 

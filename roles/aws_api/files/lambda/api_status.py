@@ -10,6 +10,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 import lambda_common as common
+import maintenance
 from botocore.exceptions import ClientError
 
 SECONDS_PER_DAY = 86400
@@ -18,7 +19,6 @@ SECONDS_PER_DAY = 86400
 def maintenance_status(ec2: Any, stack: str, detail: bool) -> dict[str, Any]:
     """The window's state; when it cannot be told, the reason only with detail (admins):
     it names the VPC, instances and groups, which viewers have no need to learn."""
-    maintenance = common.shared_module("maintenance")
     try:
         state = maintenance.describe_window(ec2, stack)
     except maintenance.MaintenanceError as error:

@@ -9,6 +9,7 @@ import logging
 from typing import Any
 
 import lambda_common as common
+import maintenance
 import recordings_store as store
 
 LOGGER = logging.getLogger(__name__)
@@ -33,7 +34,6 @@ def stop_idle_servers(ec2: Any, s3: Any, now: float) -> dict[str, Any]:
 
 
 def close_stale_maintenance(ec2: Any) -> dict[str, Any]:
-    maintenance = common.shared_module("maintenance")
     state = maintenance.describe_window(ec2, common.stack_name())
     if state.status == maintenance.STATUS_CLOSED:
         return {"closed": False, "reason": "no window is open"}

@@ -4,7 +4,6 @@ responses in payload format 2.0. Standard library and boto3 only."""
 
 from __future__ import annotations
 
-import importlib
 import json
 import os
 import re
@@ -13,13 +12,10 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 from functools import cache
-from types import ModuleType
 from typing import Any
 
 import boto3
 from botocore.config import Config
-
-COLLECTION_MODULE_UTILS = "ansible_collections.privatecast.streaming.plugins.module_utils"
 
 SERVER_ROLES = ("proxy", "owncast")
 STACK_TAG = "privatecast:stack"
@@ -33,14 +29,6 @@ class HttpError(Exception):
         super().__init__(message)
         self.status = status
         self.message = message
-
-
-def shared_module(name: str) -> ModuleType:
-    """A module_utils file: top-level in the Lambda zip, from the collection in-process."""
-    try:
-        return importlib.import_module(name)
-    except ModuleNotFoundError:
-        return importlib.import_module(f"{COLLECTION_MODULE_UTILS}.{name}")
 
 
 def env(name: str, default: str | None = None) -> str:
