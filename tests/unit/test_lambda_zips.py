@@ -39,6 +39,9 @@ REGION = "us-east-1"
 PUBLIC_HOST = "d111111abcdef8.cloudfront.net"
 KEY_ID = "K2JCJMDEHXQW5F"
 SIGNING_KEY_PARAMETER = f"/privatecast/{STACK}/cloudfront/signing-key"
+DISTRIBUTION_PARAMETER = f"/privatecast/{STACK}/cloudfront/distribution"
+CERTIFICATE_PARAMETER = f"/privatecast/{STACK}/haproxy/certificate"
+DISTRIBUTION_ID = "E2ZIPSTACK0001"
 ADMIN = claims("admin-1", ["admins"])
 VIEWER = claims("viewer-1", ["viewers"])
 
@@ -48,7 +51,8 @@ ENVIRONMENT = {
     "PRIVATECAST_BUCKET": BUCKET,
     "PRIVATECAST_LIVE_MAX_AGE_SECONDS": "30",
     "PRIVATECAST_SIGNING_KEY_PARAMETER": SIGNING_KEY_PARAMETER,
-    "PRIVATECAST_PUBLIC_HOST": PUBLIC_HOST,
+    "PRIVATECAST_DISTRIBUTION_PARAMETER": DISTRIBUTION_PARAMETER,
+    "PRIVATECAST_CERTIFICATE_PARAMETER": CERTIFICATE_PARAMETER,
     "PRIVATECAST_HLS_COOKIE_TTL_SECONDS": "60",
     "PRIVATECAST_RECORDINGS_COOKIE_TTL_SECONDS": "120",
     "PRIVATECAST_RECORDING_CLOSE_AFTER_SECONDS": "15",
@@ -132,6 +136,12 @@ def signing_key(moto: MotoServer) -> rsa.RSAPrivateKey:
         Name=SIGNING_KEY_PARAMETER,
         Type="SecureString",
         Value=json.dumps({"key_id": KEY_ID, "private_key_pem": pem}),
+    )
+    # What aws_api's distribution entry point writes once the distribution exists.
+    moto.client("ssm").put_parameter(
+        Name=DISTRIBUTION_PARAMETER,
+        Type="String",
+        Value=json.dumps({"host": PUBLIC_HOST, "id": DISTRIBUTION_ID}),
     )
     return key
 
