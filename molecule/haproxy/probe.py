@@ -105,12 +105,15 @@ def check_tls() -> None:
     check(outcome == "refused: TLSV1_ALERT_PROTOCOL_VERSION", f"HTTPS refuses TLS 1.1 ({outcome})")
 
 
-def get(path: str, source: str, headers: dict[str, str] | None = None) -> tuple[int, str, str]:
+def get(
+    path: str, source: str, headers: dict[str, str] | None = None, method: str = "GET"
+) -> tuple[int, str, str]:
+    """One request; `path` goes into the request line as it is (any request-target form)."""
     conn = http.client.HTTPSConnection(
         HOST, HTTPS_PORT, timeout=5, source_address=(source, 0), context=unverified_tls()
     )
     try:
-        conn.request("GET", path, headers=headers or {})
+        conn.request(method, path, headers=headers or {})
         response = conn.getresponse()
         body = response.read().decode(errors="replace")
         return response.status, body, response.getheader("Strict-Transport-Security") or ""
@@ -160,6 +163,77 @@ def check_https() -> None:
             check(status == 404 and "stand-in" not in body and hsts != "", f"{path} is 404 from {source}")
 
 
+# Unusual spellings of a request target, each with its plain form: both must get the
+# same answer (status and body; a 200 is the stand-in naming the path it was asked for).
+SAME_AS_PLAIN = [
+    (f"http://{HOST}:{HTTPS_PORT}/hls/0/stream.m3u8", "/hls/0/stream.m3u8"),
+    (f"HTTP://{HOST}:{HTTPS_PORT}/admin/", "/admin/"),
+    (f"http://{HOST}:{HTTPS_PORT}/api/admin/status?x=/hls/", "/api/admin/status?x=/hls/"),
+    (f"http://{HOST}:{HTTPS_PORT}", "/"),
+    (f"http://{HOST}:{HTTPS_PORT}/no-such-page", "/no-such-page"),
+    ("//hls/0/stream.m3u8", "/hls/0/stream.m3u8"),
+    ("/%68ls/0/stream.m3u8", "/hls/0/stream.m3u8"),
+    ("/HLS/0/stream.m3u8", "/hls/0/stream.m3u8"),
+    ("/Api/Status", "/api/status"),
+    ("/%77s", "/ws"),
+    ("/./ws", "/ws"),
+    ("/admin/../hls/0/stream.m3u8", "/hls/0/stream.m3u8"),
+    ("/admin/%2e%2E/api/status", "/api/status"),
+    ("/admin/..%2Fapi/status", "/api/status"),
+    ("/api/admin/../config", "/api/config"),
+    ("/_next/../../embed/video", "/embed/video"),
+    ("/a/b/../../api/status", "/api/status"),
+    ("//no-such-page", "/no-such-page"),
+    ("/no-such-page/.", "/no-such-page"),
+]
+# Spellings that name an admin path otherwise than plainly are refused, never passed on
+# (HAProxy and Owncast could read them differently), and so are methods and request forms
+# the admin never sends. Owncast's paths are case-sensitive: /ADMIN/ is not its admin (it
+# would serve its public player there), so it is what any other unknown path is: 404.
+REFUSED = [
+    ("GET", "//admin/", 400),
+    ("GET", "/admin/./config/server/", 400),
+    ("GET", "/adm%69n/", 400),
+    ("GET", "/admin/x/../", 400),
+    ("GET", "/api/admin/%73tatus", 400),
+    ("GET", "/ADMIN/", 404),
+    ("OPTIONS", "*", 405),
+    ("OPTIONS", "/admin/", 405),
+    ("TRACE", "/admin/", 405),
+    ("CONNECT", f"{HOST}:11880", 400),
+    ("CONNECT", "/admin/", 400),
+]
+UPGRADES = {
+    "h2c": {
+        "Connection": "Upgrade, HTTP2-Settings",
+        "Upgrade": "h2c",
+        "HTTP2-Settings": "AAMAAABkAARAAAAAAAIAAAAA",
+    },
+    "websocket": {
+        "Connection": "Upgrade",
+        "Upgrade": "websocket",
+        "Sec-WebSocket-Version": "13",
+        "Sec-WebSocket-Key": "dGhlIHNhbXBsZSBub25jZQ==",
+    },
+}
+
+
+def check_request_forms() -> None:
+    for odd, plain in SAME_AS_PLAIN:
+        for source in (ADMIN_SOURCE, OTHER_SOURCE):
+            got, expected = get(odd, source)[:2], get(plain, source)[:2]
+            check(got == expected, f"{odd} gets what {plain} gets from {source} ({got[0]})")
+    for method, target, status in REFUSED:
+        got_status, body, _hsts = get(target, ADMIN_SOURCE, method=method)
+        check(got_status == status and "stand-in" not in body, f"{method} {target} is refused ({got_status})")
+    for name, headers in UPGRADES.items():
+        for path in ("/admin/", "/api/admin/status"):
+            status, body, _hsts = get(path, ADMIN_SOURCE, headers)
+            check(
+                status == 403 and "stand-in" not in body, f"an {name} upgrade on {path} is refused ({status})"
+            )
+
+
 def check_stats() -> None:
     with urllib.request.urlopen(f"http://{HOST}:{STATS_PORT}/", timeout=5) as response:
         check(b"Statistics Report" in response.read(), "the stats page answers on loopback")
@@ -170,6 +244,7 @@ def main() -> int:
         check_rtmp()
         check_tls()
         check_https()
+        check_request_forms()
         check_stats()
     except CheckFailed as failure:
         print(f"FAILED: {failure}", file=sys.stderr)

@@ -4,7 +4,8 @@ ffmpeg pushes a test pattern with sound through HAProxy into Owncast; the HLS pl
 and segments must land in the moto bucket under hls/ as H.264/AAC; a wrong key must be
 refused and write nothing; the admin must answer through HAProxy over HTTPS only from the
 admin address; the player, video, public API and websocket must be denied there; Owncast
-must refuse its default admin password. Prints one line per check, exits 1 on a failure.
+must refuse its default admin password; an `Upgrade: h2c` on an admin path must not open
+a tunnel to Owncast's public side (h2c.py). Prints one line per check, exits 1 on a failure.
 """
 
 # ruff: noqa: S603, S607  (a test driving ffmpeg, ffprobe and curl by name)
@@ -17,8 +18,10 @@ import sys
 import tempfile
 import time
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import boto3
+import h2c
 
 PUSH_SECONDS = 22
 
@@ -130,6 +133,20 @@ def check_https(checks: Checks, args: argparse.Namespace, password: str) -> None
         checks.check(f"{path} denied through HAProxy", status == 403, str(status))
 
 
+def check_upgrade(checks: Checks, args: argparse.Namespace, password: str) -> None:
+    """h2c smuggling: Owncast answers `Upgrade: h2c` on any path with 101 (its router wraps
+    everything in Go's h2c handler), so HAProxy must refuse the upgrade itself."""
+    https = urlsplit(args.https)
+    for public in ("/api/status", "/hls/stream.m3u8", "/ws", "/"):
+        attempt = h2c.attempt(https.hostname or "", https.port or 443, "/admin/", public, password)
+        haproxy_denials = attempt.received.count(b"Request forbidden by administrative rules")
+        checks.check(
+            f"Upgrade: h2c on /admin/ is refused and {public} after it gets nothing of Owncast",
+            not attempt.upgraded and attempt.first_status == 403 and haproxy_denials == 2,
+            f"first answer {attempt.first_status}, {len(attempt.received)} bytes back",
+        )
+
+
 def check_admin_password(checks: Checks, args: argparse.Namespace, password: str) -> None:
     config = f"{args.owncast}/api/admin/serverconfig"
     checks.check("Owncast refuses the default password", http_status(config, "-u", "admin:abc123") == 401)
@@ -147,6 +164,7 @@ def main() -> int:
     check_stream(checks, args, s3, key)
     check_wrong_key(checks, args, s3)
     check_https(checks, args, password)
+    check_upgrade(checks, args, password)
     check_admin_password(checks, args, password)
     return 1 if checks.failed else 0
 
