@@ -1,12 +1,14 @@
 # -*- coding: utf-8 -*-
 # Copyright: (c) 2026, privatecast.streaming contributors
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
-"""The servers' CPU architecture from their EC2 instance type (docs: instance_architecture.yml)."""
+"""CPU architecture names: from an EC2 instance type (instance_architecture.yml) and from
+uname's or Debian's name to Go's (goarch.yml)."""
 
 from __future__ import annotations
 
 import re
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 from ansible.errors import AnsibleFilterError
 
@@ -30,11 +32,23 @@ def instance_architecture(instance_type: Any, naming: str = "ec2") -> str:
     if not isinstance(instance_type, str) or not INSTANCE_TYPE.match(instance_type):
         raise AnsibleFilterError(f"instance_architecture: {instance_type!r} is not an EC2 instance type")
     if naming not in NAMINGS:
-        raise AnsibleFilterError(f"instance_architecture: naming must be one of {sorted(NAMINGS)}, not {naming!r}")
+        raise AnsibleFilterError(
+            f"instance_architecture: naming must be one of {sorted(NAMINGS)}, not {naming!r}"
+        )
     architecture = "arm64" if GRAVITON_TYPE.match(instance_type) else "x86_64"
     return NAMINGS[naming][architecture]
 
 
+GOARCH = {"aarch64": "arm64", "arm64": "arm64", "x86_64": "amd64", "amd64": "amd64"}
+
+
+def goarch(architecture: Any) -> str:
+    """Go's name (arm64, amd64) of an architecture named by uname, Ansible, Debian or Go."""
+    if not isinstance(architecture, str) or architecture not in GOARCH:
+        raise AnsibleFilterError(f"goarch: {architecture!r} is not one of {sorted(GOARCH)}")
+    return GOARCH[architecture]
+
+
 class FilterModule:
     def filters(self) -> dict[str, Callable[..., str]]:
-        return {"instance_architecture": instance_architecture}
+        return {"instance_architecture": instance_architecture, "goarch": goarch}

@@ -37,7 +37,7 @@ options:
 EXAMPLES = r"""
 - name: Show which architecture a binary is built for
   ansible.builtin.debug:
-    msg: "{{ lookup('privatecast.streaming.elf_machine', '/var/cache/privatecast/owncast/0.2.5/arm64/owncast') }}"
+    msg: "{{ lookup('privatecast.streaming.elf_machine', '/usr/local/bin/owncast') }}"
 
 - name: Refuse a binary that would not run on this host
   ansible.builtin.debug:
