@@ -1,5 +1,6 @@
 """The architecture plugins: elf_machine (lookup) against the real Owncast builds' ELF
-headers, and the instance_architecture / goarch filters."""
+headers, the instance_architecture / goarch filters, and the example inventory's choice
+of build by the Owncast instance type."""
 
 from __future__ import annotations
 
@@ -17,8 +18,18 @@ from ansible_collections.privatecast.streaming.plugins.filter.architecture impor
 )
 from ansible_collections.privatecast.streaming.plugins.lookup import elf_machine
 
-from tests.conftest import COLLECTIONS_DIR
+from tests.conftest import COLLECTIONS_DIR, REPO_ROOT
 from tests.support.owncast_builds import owncast_build
+
+
+def ansible_env() -> dict[str, str]:
+    return {
+        **os.environ,
+        "ANSIBLE_COLLECTIONS_PATH": str(COLLECTIONS_DIR),
+        "ANSIBLE_LOAD_CALLBACK_PLUGINS": "1",
+        "ANSIBLE_STDOUT_CALLBACK": "ansible.builtin.json",
+        "ANSIBLE_LOCALHOST_WARNING": "0",
+    }
 
 
 def run_lookup(path: Path, host_architecture: str | None = None) -> list[str]:
@@ -39,13 +50,7 @@ def lookup_through_ansible(path: Path, host_architecture: str) -> subprocess.Com
             "-a",
             f"msg={expression}",
         ],
-        env={
-            **os.environ,
-            "ANSIBLE_COLLECTIONS_PATH": str(COLLECTIONS_DIR),
-            "ANSIBLE_LOAD_CALLBACK_PLUGINS": "1",
-            "ANSIBLE_STDOUT_CALLBACK": "ansible.builtin.json",
-            "ANSIBLE_LOCALHOST_WARNING": "0",
-        },
+        env=ansible_env(),
         capture_output=True,
         text=True,
         check=False,
@@ -161,3 +166,22 @@ def test_goarch(name: str, expected: str) -> None:
 def test_goarch_refuses_other_architectures() -> None:
     with pytest.raises(AnsibleFilterError):
         goarch("armv7l")
+
+
+@pytest.mark.parametrize(("instance_type", "goarch_name"), [("t4g.small", "arm64"), ("t3.small", "amd64")])
+def test_aws_example_inventory_picks_the_build_for_the_owncast_instance_type(
+    instance_type: str, goarch_name: str
+) -> None:
+    group_vars = REPO_ROOT / "inventory" / "aws.example" / "group_vars" / "all"
+    command = [str(Path(sys.executable).with_name("ansible")), "localhost", "-m", "ansible.builtin.debug"]
+    command += ["-a", "var=owncast_binary_src", "-e", f"@{group_vars / 'compute.yml'}"]
+    command += [
+        "-e",
+        f"@{group_vars / 'owncast.yml'}",
+        "-e",
+        f"aws_compute_owncast_instance_type={instance_type}",
+    ]
+    completed = subprocess.run(command, env=ansible_env(), capture_output=True, text=True, check=False)
+    assert completed.returncode == 0, completed.stdout + completed.stderr
+    result = json.loads(completed.stdout)["plays"][0]["tasks"][0]["hosts"]["localhost"]
+    assert result["owncast_binary_src"] == f"/var/cache/privatecast/owncast/0.2.5/{goarch_name}/owncast"
