@@ -10,6 +10,8 @@ roles/aws_api vars and defaults, tests/support/role_vars.py), evaluated request 
 
 from __future__ import annotations
 
+import json
+import re
 from typing import Any
 
 import pytest
@@ -229,3 +231,25 @@ def test_housekeeping_deletes_routes_of_the_private_table_only(housekeeping: dic
     assert not allows(housekeeping, PUBLIC_ROUTE_TABLE)  # the proxy's way out stays
     other = Request("ec2:DeleteRoute", f"{EC2}:route-table/rtb-3", tags(privatecast_stack="another"))
     assert not allows(housekeeping, other)
+
+
+# --- partitions --------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("partition", ["aws-cn", "aws-us-gov"])
+def test_every_arn_the_roles_write_is_in_the_accounts_partition(partition: str) -> None:
+    """issue 9: ARNs in aws-cn and aws-us-gov accounts start arn:<partition>:, never arn:aws:."""
+    inputs = {**STACK_INPUTS, "privatecast_partition": partition, "aws_network_s3_endpoint_id": ENDPOINT}
+    api_inputs = {**inputs, "aws_storage_bucket_name": BUCKET}
+    rendered = json.dumps(
+        [
+            render_role_var("aws_storage", "aws_storage_owncast_policy", inputs),
+            render_role_var("aws_storage", "aws_storage_bucket_arn", inputs),
+            render_role_var("aws_network", "aws_network_s3_endpoint_policy", inputs),
+            render_role_var("aws_api", "aws_api_policy_statements", api_inputs),
+            render_role_var("aws_api", "aws_api_function_arn_prefix", api_inputs),
+        ]
+    )
+    arns = re.findall(r"arn:[a-z-]+:", rendered)
+    assert arns, "the policies name resources by ARN"
+    assert set(arns) == {f"arn:{partition}:"}
