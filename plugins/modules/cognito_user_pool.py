@@ -90,8 +90,8 @@ options:
       - V(email) has Cognito send the invitation e-mail with a password it makes; nothing is
         returned or printed. Cognito's own e-mail sending is limited to a few dozen messages a day.
       - V(print) returns a generated password in RV(created_users), once. It then sits in whatever
-        shows the run's output (CI logs keep it for days): for a local test stack, or when no
-        e-mail can reach the user.
+        shows the run's output (CI logs keep it for days). Use it for a local test stack, or
+        when no e-mail can reach the user.
     type: str
     choices: [email, print]
     default: email
