@@ -248,6 +248,7 @@ def test_every_arn_the_roles_write_is_in_the_accounts_partition(partition: str) 
             render_role_var("aws_network", "aws_network_s3_endpoint_policy", inputs),
             render_role_var("aws_api", "aws_api_policy_statements", api_inputs),
             render_role_var("aws_api", "aws_api_function_arn_prefix", api_inputs),
+            render_role_var("aws_api", "aws_api_log_group_arn_prefix", api_inputs),
         ]
     )
     arns = re.findall(r"arn:[a-z-]+:", rendered)
