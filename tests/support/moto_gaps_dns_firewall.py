@@ -330,7 +330,10 @@ def associate_firewall_rule_group(self: Route53ResolverResponse) -> str:
             f"Priority must be between {MIN_ASSOCIATION_PRIORITY} and {MAX_ASSOCIATION_PRIORITY}."
         )
     for other in store["associations"].values():
-        if other["VpcId"] == params["VpcId"] and other["FirewallRuleGroupId"] == params["FirewallRuleGroupId"]:
+        if (
+            other["VpcId"] == params["VpcId"]
+            and other["FirewallRuleGroupId"] == params["FirewallRuleGroupId"]
+        ):
             raise ConflictException("The firewall rule group is already associated with this VPC.")
         if other["VpcId"] == params["VpcId"] and other["Priority"] == priority:
             raise ConflictException(f"Another rule group association of the VPC has priority {priority}.")
@@ -358,7 +361,9 @@ def associate_firewall_rule_group(self: Route53ResolverResponse) -> str:
 def get_firewall_rule_group_association(self: Route53ResolverResponse) -> str:
     store = _store(self.route53resolver_backend)
     association = _existing(
-        store["associations"], _params(self)["FirewallRuleGroupAssociationId"], "Firewall rule group association"
+        store["associations"],
+        _params(self)["FirewallRuleGroupAssociationId"],
+        "Firewall rule group association",
     )
     return json.dumps({"FirewallRuleGroupAssociation": association})
 
