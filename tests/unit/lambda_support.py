@@ -21,6 +21,8 @@ import boto3
 import pytest
 from moto import mock_aws
 
+from tests.support import moto_gaps
+
 LAMBDA_DIR = Path(__file__).resolve().parents[2] / "roles" / "aws_api" / "files" / "lambda"
 if str(LAMBDA_DIR) not in sys.path:
     sys.path.insert(0, str(LAMBDA_DIR))
@@ -46,6 +48,7 @@ def aws_environment(monkeypatch: pytest.MonkeyPatch, bucket: str = BUCKET) -> It
     monkeypatch.setenv("PRIVATECAST_STACK", STACK)
     monkeypatch.setenv("PRIVATECAST_BUCKET", bucket)
     monkeypatch.delenv("PRIVATECAST_AWS_ENDPOINT_URL", raising=False)
+    moto_gaps.apply()  # moto gap: housekeeping reads the DNS firewall (moto_gaps_dns_firewall)
     with mock_aws():
         lambda_common.reset_clients()
         boto3.client("s3", region_name=REGION).create_bucket(Bucket=bucket)
