@@ -205,6 +205,13 @@ window:
       description: Temporary Elastic IPs of the window.
       type: list
       elements: dict
+    dns_names:
+      description:
+        - The names the DNS firewall's maintenance list holds; only when the stack has a
+          DNS firewall.
+      type: list
+      elements: str
+      sample: [cdn-aws.deb.debian.org, deb.debian.org, security.debian.org]
 """
 
 from collections.abc import Callable
