@@ -15,10 +15,14 @@ The window, for the stack's private subnet (and, with include_proxy, the proxy):
 - the maintenance security group added to the Owncast instance (and the proxy);
 - a temporary Elastic IP on the Owncast instance, tagged privatecast:component=maintenance
   and privatecast:opened-at=<UTC ISO 8601>. A route to an internet gateway does nothing
-  for an instance without a public address, so the address is what makes the route work.
+  for an instance without a public address, so the address is what makes the route work;
+- when the stack has a DNS firewall (route53resolver_dns_firewall, domain list
+  ``<stack>-dns-maintenance``) and a route53resolver client is handed in: Debian's package
+  names in that list, so apt can resolve them; closing empties it again.
 
-Usage: ``state = describe_window(ec2, stack)``, ``plan = plan_open(state, cidrs)`` or
-``plan = plan_close(state)``, then ``apply_plan(ec2, plan)`` unless only checking.
+Usage: ``state = describe_window(ec2, stack, resolver=r53r)``, ``plan = plan_open(state,
+cidrs)`` or ``plan = plan_close(state)``, then ``apply_plan(ec2, plan, resolver=r53r)``
+unless only checking. Without ``resolver`` the DNS firewall is neither read nor changed.
 """
 
 from __future__ import annotations
@@ -49,6 +53,12 @@ PROTOCOL_NAMES = {TCP: "tcp", UDP: "udp"}
 # What a maintenance needs out: packages over HTTP/HTTPS and DNS.
 OUTBOUND_SERVICES = ((TCP, 80), (TCP, 443), (TCP, 53), (UDP, 53))
 LIVE_INSTANCE_STATES = ["pending", "running", "stopping", "stopped"]
+# The DNS firewall's list for the window (dns_firewall.list_name(stack, "maintenance")).
+DNS_LIST_SUFFIX = "-dns-maintenance"
+# What apt on Debian 12 resolves: the archive and security names of the sources Debian's
+# AMIs ship (cdn-aws.deb.debian.org on AWS) and the generic ones. Exact names: the
+# firewall trusts their CNAME targets (the CDN's), so nothing else is needed.
+DEBIAN_DOMAINS = ("cdn-aws.deb.debian.org", "deb.debian.org", "security.debian.org")
 
 STATUS_CLOSED = "closed"
 STATUS_OPEN = "open"
@@ -133,13 +143,24 @@ class Stack:
 
 
 @dataclass(frozen=True)
+class DnsList:
+    """The DNS firewall's maintenance domain list and the names it holds."""
+
+    list_id: str
+    name: str
+    domains: tuple[str, ...]
+
+
+@dataclass(frozen=True)
 class WindowState:
-    """Which pieces of the window exist right now."""
+    """Which pieces of the window exist right now. dns_list is None when the stack has no
+    DNS firewall (or it was not read)."""
 
     stack: Stack
     default_route_target: str | None
     nacl_entries: tuple[NaclEntry, ...]
     addresses: tuple[Address, ...]
+    dns_list: DnsList | None = None
 
     @property
     def route_open(self) -> bool:
@@ -184,6 +205,8 @@ class WindowState:
             found.append("proxy_group")
         if self.addresses:
             found.append("address")
+        if self.dns_list is not None and self.dns_list.domains:
+            found.append("dns_names")
         return found
 
     @property
@@ -194,21 +217,27 @@ class WindowState:
         if not pieces:
             return STATUS_CLOSED
         core = {"route", "private_nacl_entries", "owncast_group"}
+        if self.dns_list is not None:
+            core.add("dns_names")
         proxy_pieces = {"public_nacl_entries", "proxy_group"}.intersection(pieces)
         if core.issubset(pieces) and self.owncast_address is not None and len(proxy_pieces) != 1:
             return STATUS_OPEN
         return STATUS_PARTIAL
 
     def summary(self) -> dict[str, Any]:
-        """The window's pieces as plain data (diff before/after, return values, logs)."""
+        """The window's pieces as plain data (diff before/after, return values, logs);
+        dns_names only for a stack with a DNS firewall."""
         stack = self.stack
-        return {
+        summary = {
             "route": f"{ANY_IPV4} -> {stack.internet_gateway_id}" if self.route_open else None,
             "nacl_entries": sorted(e.describe() for e in self.nacl_entries),
             "owncast_groups": sorted(stack.owncast.group_ids) if stack.owncast else [],
             "proxy_groups": sorted(stack.proxy.group_ids) if stack.proxy else [],
             "addresses": [_address_summary(a) for a in self.addresses],
         }
+        if self.dns_list is not None:
+            summary["dns_names"] = sorted(self.dns_list.domains)
+        return summary
 
     def as_dict(self) -> dict[str, Any]:
         stack = self.stack
@@ -449,15 +478,29 @@ def _find_addresses(ec2: Any, stack_name: str) -> tuple[Address, ...]:
     return tuple(sorted(addresses, key=lambda a: a.allocation_id))
 
 
+def _find_dns_list(resolver: Any, stack_name: str) -> DnsList | None:
+    """The DNS firewall's maintenance list, found by name; None without a firewall."""
+    name = f"{stack_name}{DNS_LIST_SUFFIX}"
+    lists = _collect(resolver.list_firewall_domain_lists, "FirewallDomainLists")
+    found = [item for item in lists if item.get("Name") == name and not item.get("ManagedOwnerName")]
+    raw = _at_most_one(found, f"firewall domain lists named {name}", "Id")
+    if raw is None:
+        return None
+    domains = _collect(resolver.list_firewall_domains, "Domains", FirewallDomainListId=raw["Id"])
+    return DnsList(raw["Id"], name, tuple(sorted(d.lower().rstrip(".") for d in domains)))
+
+
 def describe_window(
     ec2: Any,
     stack_name: str,
     *,
     vpc_id: str | None = None,
     owncast_instance_id: str | None = None,
+    resolver: Any = None,
 ) -> WindowState:
     """The window's current state for a stack: status open/partial/closed, its pieces,
-    and when it was opened (WindowState.opened_at, from the temporary address's tag)."""
+    and when it was opened (WindowState.opened_at, from the temporary address's tag).
+    With a route53resolver client it also reads the DNS firewall's maintenance list."""
     stack = find_stack(ec2, stack_name, vpc_id=vpc_id, owncast_instance_id=owncast_instance_id)
     nacl_ids = [nacl_id for nacl_id in (stack.private_nacl_id, stack.public_nacl_id) if nacl_id]
     return WindowState(
@@ -465,6 +508,7 @@ def describe_window(
         default_route_target=_default_route_target(ec2, stack.private_route_table_id),
         nacl_entries=_window_nacl_entries(ec2, nacl_ids),
         addresses=_find_addresses(ec2, stack_name),
+        dns_list=_find_dns_list(resolver, stack_name) if resolver is not None else None,
     )
 
 
@@ -675,10 +719,12 @@ def plan_open(
     include_proxy: bool = True,
     allow_any_source: bool = False,
     opened_at: str | None = None,
+    dns_domains: Sequence[str] = DEBIAN_DOMAINS,
 ) -> Plan:
     """The changes that open the window from `state` (nothing when it is already open
     as asked). Pieces from another configuration (old admin CIDRs, the proxy when
-    include_proxy is now false) are brought in line."""
+    include_proxy is now false) are brought in line. With a DNS firewall, its
+    maintenance list is set to exactly `dns_domains`."""
     cidrs = validate_admin_cidrs(admin_cidrs, allow_any_source)
     stack = state.stack
     owncast, group_id = _require_for_open(stack, include_proxy)
@@ -718,6 +764,8 @@ def plan_open(
         elif not include_proxy and group_id in proxy_groups:
             proxy_groups.remove(group_id)
             actions.append(_set_groups_action(stack.proxy, proxy_groups, "detach", group_id, "proxy"))
+    wanted_names = tuple(sorted({name.strip().lower().rstrip(".") for name in dns_domains}))
+    actions += _dns_actions(state.dns_list, wanted_names)
 
     after_addresses = (
         [_address_summary(kept)]
@@ -738,7 +786,23 @@ def plan_open(
         "proxy_groups": sorted(proxy_groups),
         "addresses": after_addresses,
     }
+    if state.dns_list is not None:
+        after["dns_names"] = list(wanted_names)
     return Plan("open", tuple(actions), state.summary(), after)
+
+
+def _dns_actions(dns_list: DnsList | None, wanted: tuple[str, ...]) -> list[Action]:
+    """Set the DNS firewall's maintenance list to `wanted` (nothing without a firewall)."""
+    if dns_list is None or dns_list.domains == wanted:
+        return []
+    text = ", ".join(wanted) if wanted else "nothing"
+    return [
+        Action(
+            "set_dns_names",
+            f"let the DNS firewall answer {text} (domain list {dns_list.name})",
+            {"list_id": dns_list.list_id, "domains": wanted, "current": dns_list.domains},
+        )
+    ]
 
 
 def _plan_open_address(
@@ -829,6 +893,7 @@ def plan_close(state: WindowState) -> Plan:
             groups.remove(group_id)
             actions.append(_set_groups_action(instance, groups, "detach", group_id, role))
         after_groups[role] = sorted(groups)
+    actions += _dns_actions(state.dns_list, ())
     # The address goes last: its opened-at tag marks the window open until the end.
     for address in state.addresses:
         actions += _release_actions(address)
@@ -839,6 +904,8 @@ def plan_close(state: WindowState) -> Plan:
         "proxy_groups": after_groups["proxy"],
         "addresses": [],
     }
+    if state.dns_list is not None:
+        after["dns_names"] = []
     return Plan("closed", tuple(actions), state.summary(), after)
 
 
@@ -868,14 +935,32 @@ def _address_tags(stack_name: str, opened_at: str) -> list[dict[str, str]]:
     ]
 
 
-def apply_plan(ec2: Any, plan: Plan) -> ApplyResult:
+def _set_dns_names(resolver: Any, params: dict[str, Any]) -> None:
+    if resolver is None:
+        raise MaintenanceError("the plan changes the DNS firewall but no route53resolver client was given")
+    list_id = params["list_id"]
+    if params["domains"]:
+        resolver.update_firewall_domains(
+            FirewallDomainListId=list_id, Operation="REPLACE", Domains=list(params["domains"])
+        )
+    else:
+        resolver.update_firewall_domains(
+            FirewallDomainListId=list_id, Operation="REMOVE", Domains=list(params["current"])
+        )
+
+
+def apply_plan(ec2: Any, plan: Plan, resolver: Any = None) -> ApplyResult:
     """Runs the plan's actions in order; on an error the window is left partial (closing
-    cleans up from there) and the error names what was done before it."""
+    cleans up from there) and the error names what was done before it. `resolver` (a
+    route53resolver client) is needed when the plan changes the DNS firewall."""
     result = ApplyResult()
     allocation_id: str | None = None
     for action in plan.actions:
         try:
-            allocation_id = _apply_action(ec2, action, allocation_id, result)
+            if action.kind == "set_dns_names":
+                _set_dns_names(resolver, action.params)
+            else:
+                allocation_id = _apply_action(ec2, action, allocation_id, result)
         except Exception as error:
             done = "; ".join(result.done) or "nothing"
             raise MaintenanceError(

@@ -22,8 +22,12 @@ description:
   - With O(include_proxy=true) it also attaches the maintenance group to the proxy and adds
     entries 900-999 to the public subnet's network ACL, so the operator can SSH to the proxy
     and use it as a jump host to the Owncast instance, and the proxy can fetch packages.
+  - When the stack has a DNS firewall (module route53resolver_dns_firewall, domain list
+    C(<stack>-dns-maintenance)), O(state=open) also puts O(dns_domains) in that list so
+    the servers can resolve Debian's package names, and O(state=closed) empties it.
   - O(state=closed) removes exactly those pieces (route, entries 900-999, the group from
-    both instances, the temporary address is disassociated and released) and nothing else.
+    both instances, the temporary address is disassociated and released, the DNS names)
+    and nothing else.
     It works from any partial state, for example an open that failed half-way.
   - Resources are found by the tags in the collection's docs/conventions.md
     (C(privatecast:stack), C(privatecast:tier), C(privatecast:sg), C(privatecast:server)).
@@ -89,6 +93,15 @@ options:
       - The Owncast instance id, if known; the module fails when it is not the stack's
         Owncast instance.
     type: str
+  dns_domains:
+    description:
+      - The names the stack's DNS firewall answers while the window is open (besides its
+        permanent ones), exact names or C(*.<domain>). Ignored without a DNS firewall and
+        when O(state=closed).
+      - The default is what apt on Debian 12 (the servers' AMI) resolves.
+    type: list
+    elements: str
+    default: [cdn-aws.deb.debian.org, deb.debian.org, security.debian.org]
 extends_documentation_fragment:
   - amazon.aws.common.modules
   - amazon.aws.region.modules
@@ -192,6 +205,13 @@ window:
       description: Temporary Elastic IPs of the window.
       type: list
       elements: dict
+    dns_names:
+      description:
+        - The names the DNS firewall's maintenance list holds; only when the stack has a
+          DNS firewall.
+      type: list
+      elements: str
+      sample: [cdn-aws.deb.debian.org, deb.debian.org, security.debian.org]
 """
 
 from collections.abc import Callable
@@ -205,6 +225,7 @@ except ImportError:
 from ansible_collections.amazon.aws.plugins.module_utils.modules import AnsibleAWSModule
 from ansible_collections.amazon.aws.plugins.module_utils.retries import AWSRetry
 from ansible_collections.privatecast.streaming.plugins.module_utils.maintenance import (
+    DEBIAN_DOMAINS,
     MaintenanceError,
     Plan,
     WindowState,
@@ -236,6 +257,11 @@ def ec2_client(module: AnsibleAWSModule) -> RetryingClient:
     return RetryingClient(module.client("ec2"), retry)
 
 
+def resolver_client(module: AnsibleAWSModule) -> RetryingClient:
+    """For the DNS firewall's maintenance list (route53resolver_dns_firewall)."""
+    return RetryingClient(module.client("route53resolver"), AWSRetry.jittered_backoff(retries=10))
+
+
 def planned(module: AnsibleAWSModule, state: WindowState) -> Plan:
     params = module.params
     if params["state"] == "closed":
@@ -245,6 +271,7 @@ def planned(module: AnsibleAWSModule, state: WindowState) -> Plan:
         params["admin_cidrs"],
         include_proxy=params["include_proxy"],
         allow_any_source=params["allow_any_source"],
+        dns_domains=params["dns_domains"],
     )
 
 
@@ -298,6 +325,7 @@ def main() -> None:
         include_proxy=dict(type="bool", default=True),
         vpc_id=dict(type="str"),
         owncast_instance_id=dict(type="str"),
+        dns_domains=dict(type="list", elements="str", default=list(DEBIAN_DOMAINS)),
     )
     module = AnsibleAWSModule(
         argument_spec=argument_spec,
@@ -305,14 +333,19 @@ def main() -> None:
         required_if=[("state", "open", ["admin_cidrs"])],
     )
     ec2 = ec2_client(module)
+    resolver = resolver_client(module)
     params = module.params
-    lookup = {"vpc_id": params["vpc_id"], "owncast_instance_id": params["owncast_instance_id"]}
+    lookup = {
+        "vpc_id": params["vpc_id"],
+        "owncast_instance_id": params["owncast_instance_id"],
+        "resolver": resolver,
+    }
     try:
         before = describe_window(ec2, params["stack_name"], **lookup)
         plan = planned(module, before)
         final = None
         if plan.changed and not module.check_mode:
-            apply_plan(ec2, plan)
+            apply_plan(ec2, plan, resolver)
         if not module.check_mode:
             final = describe_window(ec2, params["stack_name"], **lookup)
     except MaintenanceError as error:

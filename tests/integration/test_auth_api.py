@@ -128,6 +128,12 @@ EXPECTED_GRANTS = {
         stack_tag_and(privatecast_component="maintenance"),
     )
     | grants(["ec2:DisassociateAddress"], [f"{EC2}:network-interface/*"])
+    | grants(["route53resolver:ListFirewallDomainLists"], ["*"])
+    | grants(
+        ["route53resolver:ListFirewallDomains", "route53resolver:UpdateFirewallDomains"],
+        [f"arn:aws:route53resolver:{REGION}:{ACCOUNT}:firewall-domain-list/*"],
+        STACK_TAG,
+    )
     | grants(["s3:ListBucket"], [BUCKET_ARN])
     | grants(["s3:GetObject", "s3:PutObject"], RECORDINGS_AND_INDEX),
 }

@@ -56,6 +56,7 @@ from tests.support import (
     moto_gaps_cloudfront_headers,
     moto_gaps_cognito,
     moto_gaps_cognito_attributes,
+    moto_gaps_dns_firewall,
     moto_gaps_lambda_events,
 )
 
@@ -250,6 +251,7 @@ def apply() -> None:
     moto_gaps_cognito.apply()
     moto_gaps_cognito_attributes.apply()
     moto_gaps_lambda_events.apply()
+    moto_gaps_dns_firewall.apply()
 
 
 def main() -> None:

@@ -21,7 +21,7 @@ import boto3
 import pytest
 from moto import mock_aws
 
-from tests.support import lambda_zip
+from tests.support import lambda_zip, moto_gaps
 
 # The handlers import their modules as top-level names from their zip. In-process they come
 # from one folder holding what the role's packager puts in the zips (each function's
@@ -85,6 +85,7 @@ def aws_environment(monkeypatch: pytest.MonkeyPatch, bucket: str = BUCKET) -> It
     monkeypatch.setenv("PRIVATECAST_STACK", STACK)
     monkeypatch.setenv("PRIVATECAST_BUCKET", bucket)
     monkeypatch.delenv("PRIVATECAST_AWS_ENDPOINT_URL", raising=False)
+    moto_gaps.apply()  # moto gap: housekeeping reads the DNS firewall (moto_gaps_dns_firewall)
     with mock_aws():
         lambda_common.reset_clients()
         boto3.client("s3", region_name=REGION).create_bucket(Bucket=bucket)

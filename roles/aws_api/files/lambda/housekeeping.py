@@ -33,8 +33,8 @@ def stop_idle_servers(ec2: Any, s3: Any, now: float) -> dict[str, Any]:
     return {"stopped": ids, "reason": f"idle for {idle_for:.0f}s"}
 
 
-def close_stale_maintenance(ec2: Any) -> dict[str, Any]:
-    state = maintenance.describe_window(ec2, common.stack_name())
+def close_stale_maintenance(ec2: Any, resolver: Any) -> dict[str, Any]:
+    state = maintenance.describe_window(ec2, common.stack_name(), resolver=resolver)
     if state.status == maintenance.STATUS_CLOSED:
         return {"closed": False, "reason": "no window is open"}
     age = maintenance.window_age_seconds(state)
@@ -43,7 +43,7 @@ def close_stale_maintenance(ec2: Any) -> dict[str, Any]:
         return {"closed": False, "reason": f"open for {age:.0f}s"}
     # No opening time on a window that is not closed: leftovers of an interrupted run.
     plan = maintenance.plan_close(state)
-    result = maintenance.apply_plan(ec2, plan)
+    result = maintenance.apply_plan(ec2, plan, resolver)
     reason = "open too long" if age is not None else "age unknown"
     return {"closed": True, "reason": reason, "done": result.done}
 
@@ -55,7 +55,7 @@ def handler(_event: dict[str, Any] | None = None, _context: Any = None) -> dict[
     close_after = common.env_seconds("PRIVATECAST_RECORDING_CLOSE_AFTER_SECONDS", 300)
     tasks = {
         "servers": lambda: stop_idle_servers(ec2, s3, now),
-        "maintenance": lambda: close_stale_maintenance(ec2),
+        "maintenance": lambda: close_stale_maintenance(ec2, common.client("route53resolver")),
         "recordings": lambda: {
             "closed": store.close_idle_recordings(s3, common.bucket_name(), close_after, now)
         },
