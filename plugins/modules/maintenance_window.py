@@ -214,8 +214,6 @@ window:
       sample: [cdn-aws.deb.debian.org, deb.debian.org, security.debian.org]
 """
 
-from collections.abc import Callable
-from typing import Any
 
 try:
     import botocore
@@ -223,7 +221,6 @@ except ImportError:
     pass  # Handled by AnsibleAWSModule
 
 from ansible_collections.amazon.aws.plugins.module_utils.modules import AnsibleAWSModule
-from ansible_collections.amazon.aws.plugins.module_utils.retries import AWSRetry
 from ansible_collections.privatecast.streaming.plugins.module_utils.maintenance import (
     DEBIAN_DOMAINS,
     MaintenanceError,
@@ -234,32 +231,10 @@ from ansible_collections.privatecast.streaming.plugins.module_utils.maintenance 
     plan_close,
     plan_open,
 )
+from ansible_collections.privatecast.streaming.plugins.module_utils.retrying_client import retrying_client
 
 # Right after an allocation EC2 may not know the new address yet (eventual consistency).
 EXTRA_RETRY_CODES = ["InvalidAllocationID.NotFound", "InvalidInstanceID.NotFound"]
-
-
-class RetryingClient:
-    """A boto3 client whose every call goes through AWSRetry.jittered_backoff; the shared
-    maintenance code calls it like a plain client."""
-
-    def __init__(self, client: Any, retry: Callable[[Callable[..., Any]], Callable[..., Any]]) -> None:
-        self._client = client
-        self._retry = retry
-
-    def __getattr__(self, name: str) -> Any:
-        attribute = getattr(self._client, name)
-        return self._retry(attribute) if callable(attribute) else attribute
-
-
-def ec2_client(module: AnsibleAWSModule) -> RetryingClient:
-    retry = AWSRetry.jittered_backoff(retries=10, catch_extra_error_codes=EXTRA_RETRY_CODES)
-    return RetryingClient(module.client("ec2"), retry)
-
-
-def resolver_client(module: AnsibleAWSModule) -> RetryingClient:
-    """For the DNS firewall's maintenance list (route53resolver_dns_firewall)."""
-    return RetryingClient(module.client("route53resolver"), AWSRetry.jittered_backoff(retries=10))
 
 
 def planned(module: AnsibleAWSModule, state: WindowState) -> Plan:
@@ -332,8 +307,9 @@ def main() -> None:
         supports_check_mode=True,
         required_if=[("state", "open", ["admin_cidrs"])],
     )
-    ec2 = ec2_client(module)
-    resolver = resolver_client(module)
+    ec2 = retrying_client(module, "ec2", EXTRA_RETRY_CODES)
+    # The DNS firewall's maintenance list (route53resolver_dns_firewall).
+    resolver = retrying_client(module, "route53resolver")
     params = module.params
     lookup = {
         "vpc_id": params["vpc_id"],

@@ -165,7 +165,6 @@ firewall:
     associations: ["vpc-0123456789abcdef0 (priority 101)"]
 """
 
-from collections.abc import Callable
 from typing import Any
 
 try:
@@ -174,7 +173,6 @@ except ImportError:
     pass  # Handled by AnsibleAWSModule
 
 from ansible_collections.amazon.aws.plugins.module_utils.modules import AnsibleAWSModule
-from ansible_collections.amazon.aws.plugins.module_utils.retries import AWSRetry
 from ansible_collections.privatecast.streaming.plugins.module_utils.dns_firewall import (
     Desired,
     FirewallError,
@@ -186,28 +184,11 @@ from ansible_collections.privatecast.streaming.plugins.module_utils.dns_firewall
     plan_absent,
     plan_present,
 )
+from ansible_collections.privatecast.streaming.plugins.module_utils.retrying_client import retrying_client
 
 # Throttling is retried by default. ConflictException is not retried: it also means a
 # real conflict (a priority taken by another rule group), which should fail at once.
 EXTRA_RETRY_CODES: list[str] = []
-
-
-class RetryingClient:
-    """A boto3 client whose every call goes through AWSRetry.jittered_backoff; the shared
-    firewall code calls it like a plain client."""
-
-    def __init__(self, client: Any, retry: Callable[[Callable[..., Any]], Callable[..., Any]]) -> None:
-        self._client = client
-        self._retry = retry
-
-    def __getattr__(self, name: str) -> Any:
-        attribute = getattr(self._client, name)
-        return self._retry(attribute) if callable(attribute) else attribute
-
-
-def resolver_client(module: AnsibleAWSModule) -> RetryingClient:
-    retry = AWSRetry.jittered_backoff(retries=10, catch_extra_error_codes=EXTRA_RETRY_CODES)
-    return RetryingClient(module.client("route53resolver"), retry)
 
 
 def desired_of(module: AnsibleAWSModule) -> Desired:
@@ -265,7 +246,7 @@ def main() -> None:
         supports_check_mode=True,
         required_if=[("state", "present", ["vpc_id", "allowed_domains"])],
     )
-    client = resolver_client(module)
+    client = retrying_client(module, "route53resolver", EXTRA_RETRY_CODES)
     name = module.params["name"]
     try:
         before = describe_firewall(client, name)

@@ -12,6 +12,7 @@ from typing import Any
 import boto3
 import pytest
 from ansible_collections.amazon.aws.plugins.module_utils.retries import AWSRetry
+from ansible_collections.privatecast.streaming.plugins.module_utils.retrying_client import RetryingClient
 from ansible_collections.privatecast.streaming.plugins.modules import maintenance_window
 from botocore.exceptions import ClientError
 from moto import mock_aws
@@ -159,6 +160,6 @@ def test_every_call_is_retried_with_jittered_backoff() -> None:
             return {"Vpcs": []}
 
     flaky = FlakyClient()
-    client = maintenance_window.RetryingClient(flaky, AWSRetry.jittered_backoff(retries=3, delay=0.01))
+    client = RetryingClient(flaky, AWSRetry.jittered_backoff(retries=3, delay=0.01))
     assert client.describe_vpcs(Filters=[]) == {"Vpcs": []}
     assert flaky.calls == 2
