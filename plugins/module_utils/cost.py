@@ -134,6 +134,10 @@ def normalise_use(use: Mapping[str, Any] | None) -> dict[str, Any]:
             merged[key] = _number(value, key)
     if merged["stream_mbps"] <= 0:
         raise CostError("stream_mbps must be above 0")
+    if merged["server_hours"] < merged["hours_streamed"]:
+        raise CostError(
+            "server_hours must be at least hours_streamed: the servers run while the camera streams"
+        )
     return merged
 
 
