@@ -211,7 +211,8 @@ def _notification_actions(state: BudgetState, wanted: Wanted) -> list[Action]:
             Action(
                 "delete_notification",
                 {"BudgetName": state.name, "Notification": _notification_key(item.details)},
-                f"delete the alert at {item.details.get('Threshold')} ({item.details.get('ThresholdType')})",
+                f"delete the {item.details.get('NotificationType')} alert at "
+                f"{float(item.details.get('Threshold', 0)):g} {item.details.get('ThresholdType')}",
             )
         )
     if not kept:
