@@ -109,11 +109,22 @@ class Line:
 
 
 def _number(value: Any, name: str) -> float:
+    if isinstance(value, str):
+        try:
+            value = float(value)
+        except ValueError:
+            raise CostError(f"{name} must be a number, got {value!r}") from None
     if isinstance(value, bool) or not isinstance(value, (int, float)):
         raise CostError(f"{name} must be a number, got {value!r}")
     if value < 0:
         raise CostError(f"{name} must not be negative, got {value!r}")
     return float(value)
+
+
+def _flag(value: Any) -> bool:
+    if isinstance(value, str):
+        return value.strip().lower() in ("true", "yes", "on", "1")
+    return bool(value)
 
 
 def normalise_use(use: Mapping[str, Any] | None) -> dict[str, Any]:
@@ -129,7 +140,7 @@ def normalise_use(use: Mapping[str, Any] | None) -> dict[str, Any]:
                 raise CostError(f"storage_gb maps S3 classes to GB, got {value!r}")
             merged[key] = {str(k): _number(v, f"storage_gb.{k}") for k, v in value.items()}
         elif key == "free_tier":
-            merged[key] = bool(value)
+            merged[key] = _flag(value)
         else:
             merged[key] = _number(value, key)
     if merged["stream_mbps"] <= 0:
@@ -168,7 +179,7 @@ def normalise_stack(stack: Mapping[str, Any] | None) -> dict[str, Any]:
         merged[key] = _number(merged[key], key)
     if merged["segment_seconds"] <= 0:
         raise CostError("segment_seconds must be above 0")
-    merged["dns_firewall"] = bool(merged["dns_firewall"])
+    merged["dns_firewall"] = _flag(merged["dns_firewall"])
     return merged
 
 

@@ -216,6 +216,7 @@ def test_region_missing_from_the_table_is_a_clear_error() -> None:
     [
         ({"hours_streamd": 1}, {}, "unknown use keys"),
         ({"gb_watched": -1}, {}, "gb_watched must not be negative"),
+        ({"gb_watched": "lots"}, {}, "gb_watched must be a number, got 'lots'"),
         ({"hours_streamed": 40, "server_hours": 30}, {}, "server_hours must be at least hours_streamed"),
         ({}, {"proxy_instance_type": "m7g.large"}, "no 'ec2_hour' for 'm7g.large'"),
         ({"storage_gb": {"glacier": 1}}, {}, "no 's3_gb_month' for 'glacier'"),
@@ -225,6 +226,14 @@ def test_region_missing_from_the_table_is_a_clear_error() -> None:
 def test_bad_input_is_refused(use: dict[str, Any], stack: dict[str, Any], message: str) -> None:
     with pytest.raises(cost.CostError, match=message.replace("(", r"\(").replace(")", r"\)")):
         cost.estimate(use, TEST_PRICES, "xx-test-1", {**STACK, **stack})
+
+
+def test_settings_templated_as_strings_are_read_as_values() -> None:
+    """Ansible may hand the stack's settings over as strings ("8", "False")."""
+    as_strings = {**STACK, "proxy_volume_gb": "8", "dns_firewall": "False", "segment_seconds": "2"}
+    result = cost.estimate(USE, TEST_PRICES, "xx-test-1", as_strings)
+    assert "DNS firewall queries" not in by_item(result["design"])
+    assert result["design_usd"] == pytest.approx(HAND_DESIGN_TOTAL - 0.12, abs=CENT)
 
 
 def real_prices() -> dict[str, Any]:
