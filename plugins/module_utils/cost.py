@@ -67,6 +67,13 @@ ARCHIVER_CALLS_PER_SEGMENT = 2
 REQUESTS_PER_SEGMENT_WATCHED = 2
 
 
+# What the design moves or keeps without a charge (AWS's data transfer and service pages).
+FREE_PATHS = (
+    "data in from the camera; proxy to Owncast inside one zone; Owncast to S3 through the "
+    "gateway endpoint; S3 to CloudFront; SSM standard parameters; the EventBridge schedule."
+)
+
+
 class CostError(Exception):
     """The use, the stack or the price table cannot be estimated; the message says why."""
 
@@ -527,6 +534,7 @@ def report(
     out.append("The design, servers on only while used:")
     out += _format_lines(design)
     out.append(f"  {'Total':<62} {'':>58} = ${result['design_usd']:>8.2f}")
+    out.append(f"  Not charged: {FREE_PATHS}")
     out.append(f"Same use, servers left running all month: ${result['always_on_usd']:.2f}")
     out.append("The topology the design avoids adds (NLB, NAT gateway, WAF):")
     out += _format_lines(avoided)
