@@ -53,6 +53,7 @@ from moto.s3.models import FakeBucket
 from moto.server import main as moto_server_main
 
 from tests.support import (
+    moto_gaps_budgets,
     moto_gaps_cloudfront_headers,
     moto_gaps_cognito,
     moto_gaps_cognito_attributes,
@@ -252,6 +253,7 @@ def apply() -> None:
     moto_gaps_cognito_attributes.apply()
     moto_gaps_lambda_events.apply()
     moto_gaps_dns_firewall.apply()
+    moto_gaps_budgets.apply()
 
 
 def main() -> None:
