@@ -109,7 +109,7 @@ def test_check_with_a_wrong_stream_key_names_the_owncast_hop(
     passing_run: tuple[str, float], local_stack: LocalStack, tmp_path: Path
 ) -> None:
     done, seconds = run_check(
-        local_stack, tmp_path, "-e", "check_stream_key=not-the-stream-key", "-e", "check_timeout=10"
+        local_stack, tmp_path, "-e", "check_stream_key=not-the-stream-key", "-e", "check_attempts=10"
     )
     output = done.stdout + done.stderr
     assert done.returncode != 0, output[-4000:]
