@@ -7,8 +7,7 @@ from typing import Any
 
 import lambda_common as common
 from botocore.exceptions import ClientError
-
-ACTIVE_STATES = {"pending", "running"}
+from stack_resources import ACTIVE_INSTANCE_STATES
 
 
 def change_servers(event: dict[str, Any], start: bool) -> dict[str, Any]:
@@ -20,7 +19,7 @@ def change_servers(event: dict[str, Any], start: bool) -> dict[str, Any]:
     to_change = [
         instance["InstanceId"]
         for instance in instances.values()
-        if (instance["State"]["Name"] in ACTIVE_STATES) != start
+        if (instance["State"]["Name"] in ACTIVE_INSTANCE_STATES) != start
     ]
     if to_change:
         call = ec2.start_instances if start else ec2.stop_instances

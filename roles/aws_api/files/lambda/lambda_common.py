@@ -16,10 +16,9 @@ from typing import Any
 
 import boto3
 from botocore.config import Config
+from stack_resources import SERVER_ROLES, stack_instances
 
-SERVER_ROLES = ("proxy", "owncast")
-STACK_TAG = "privatecast:stack"
-SERVER_TAG = "privatecast:server"
+__all__ = ["SERVER_ROLES", "stack_instances"]  # the stack's servers, shared with the modules
 
 
 class HttpError(Exception):
@@ -240,23 +239,6 @@ def dispatch(event: dict[str, Any], routes: dict[str, Route]) -> dict[str, Any]:
 
 
 # --- servers --------------------------------------------------------------------------
-
-
-def stack_instances(ec2: Any, stack: str) -> dict[str, dict[str, Any]]:
-    """The stack's proxy and owncast instances (not terminated), by server role."""
-    paginator = ec2.get_paginator("describe_instances")
-    filters = [
-        {"Name": f"tag:{STACK_TAG}", "Values": [stack]},
-        {"Name": f"tag:{SERVER_TAG}", "Values": list(SERVER_ROLES)},
-        {"Name": "instance-state-name", "Values": ["pending", "running", "stopping", "stopped"]},
-    ]
-    found: dict[str, dict[str, Any]] = {}
-    for page in paginator.paginate(Filters=filters):
-        for reservation in page["Reservations"]:
-            for instance in reservation["Instances"]:
-                tags = {tag["Key"]: tag["Value"] for tag in instance.get("Tags", [])}
-                found[tags[SERVER_TAG]] = instance
-    return found
 
 
 def server_states(instances: dict[str, dict[str, Any]]) -> dict[str, dict[str, Any]]:
