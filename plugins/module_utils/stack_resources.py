@@ -52,3 +52,14 @@ def stack_instances(ec2: Any, stack: str) -> dict[str, dict[str, Any]]:
         for instance in reservation["Instances"]:
             found[resource_tags(instance)[SERVER_TAG]] = instance
     return found
+
+
+def server_states(instances: dict[str, dict[str, Any]]) -> dict[str, dict[str, Any]]:
+    """Each server role's instance id and state ("absent": no instance)."""
+    return {
+        role: {
+            "instance_id": instances[role]["InstanceId"] if role in instances else None,
+            "state": instances[role]["State"]["Name"] if role in instances else "absent",
+        }
+        for role in SERVER_ROLES
+    }

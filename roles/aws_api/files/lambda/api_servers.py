@@ -7,13 +7,13 @@ from typing import Any
 
 import lambda_common as common
 from botocore.exceptions import ClientError
-from stack_resources import ACTIVE_INSTANCE_STATES
+from stack_resources import ACTIVE_INSTANCE_STATES, server_states, stack_instances
 
 
 def change_servers(event: dict[str, Any], start: bool) -> dict[str, Any]:
     common.require_admin(event)
     ec2 = common.client("ec2")
-    instances = common.stack_instances(ec2, common.stack_name())
+    instances = stack_instances(ec2, common.stack_name())
     if not instances:
         raise common.HttpError(404, "the stack has no servers")
     to_change = [
@@ -29,8 +29,8 @@ def change_servers(event: dict[str, Any], start: bool) -> dict[str, Any]:
             if error.response.get("Error", {}).get("Code") != "IncorrectInstanceState":
                 raise
             raise common.HttpError(409, "the servers are changing state; try again in a minute") from error
-        instances = common.stack_instances(ec2, common.stack_name())
-    body = {"servers": common.server_states(instances), "changed": sorted(to_change)}
+        instances = stack_instances(ec2, common.stack_name())
+    body = {"servers": server_states(instances), "changed": sorted(to_change)}
     return common.json_response(200, body)
 
 

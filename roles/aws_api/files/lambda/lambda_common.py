@@ -16,9 +16,6 @@ from typing import Any
 
 import boto3
 from botocore.config import Config
-from stack_resources import SERVER_ROLES, stack_instances
-
-__all__ = ["SERVER_ROLES", "stack_instances"]  # the stack's servers, shared with the modules
 
 
 class HttpError(Exception):
@@ -239,16 +236,6 @@ def dispatch(event: dict[str, Any], routes: dict[str, Route]) -> dict[str, Any]:
 
 
 # --- servers --------------------------------------------------------------------------
-
-
-def server_states(instances: dict[str, dict[str, Any]]) -> dict[str, dict[str, Any]]:
-    return {
-        role: {
-            "instance_id": instances[role]["InstanceId"] if role in instances else None,
-            "state": instances[role]["State"]["Name"] if role in instances else "absent",
-        }
-        for role in SERVER_ROLES
-    }
 
 
 def launched_at(instance: dict[str, Any]) -> float:
