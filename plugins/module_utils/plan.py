@@ -88,63 +88,91 @@ class ApplyResult:
 
 
 def apply_actions(
-    actions: Iterable[Action], applier: Any, result: ApplyResult, error: type[Exception]
+    actions: Iterable[Action], applier: Any, result: ApplyResult, error: type[Exception] | None = None
 ) -> ApplyResult:
     """Runs the actions in order against `applier`, recording each in `result`. On a
-    failure, raises `error` naming the action and what was done before it: what is left
+    failure, raises `error` naming the action and what was done before it (without
+    `error`, the failure itself goes up, for the module's own message): what is left
     half-done is what the next describe finds, and the next plan finishes."""
     for action in actions:
         try:
             action.apply(applier)
         except Exception as failure:
+            if error is None:
+                raise
             done = "; ".join(result.done) or "nothing"
             raise error(f"failed to {action.description}: {failure} (done before: {done})") from failure
         result.done.append(action.description)
     return result
 
 
-def apply_plan_unless_checking(
-    plan: Plan, applier: Any, result: ApplyResult, error: type[Exception], check_mode: bool
+def apply_unless_checking(
+    plan: Plan, applier: Any, check_mode: bool, error: type[Exception] | None = None
 ) -> ApplyResult:
-    """Check mode is the plan only: the actions run only outside it."""
+    """Check mode is the plan only: the actions run only outside it. `applier.result`
+    collects what was done."""
+    result: ApplyResult = applier.result
     if check_mode or not plan.changed:
         return result
     return apply_actions(plan.actions, applier, result, error)
 
 
+@dataclass
+class ClientApplier:
+    """The applier of a module with one client: the actions call `client` and note the
+    ids of what they create in `result.values`."""
+
+    client: Any
+    result: ApplyResult = field(default_factory=ApplyResult)
+
+
 def differs(desired: Any, current: Any) -> bool:
-    """True when something set in `desired` has another value in `current`. The rules:
+    """True when something set in `desired` has another value in `current` (the rules
+    are differences')."""
+    return bool(differences(desired, current))
+
+
+def differences(desired: Any, current: Any, path: str = "") -> list[str]:
+    """Paths (dotted, list indices in brackets) where `current` has another value than
+    `desired` sets; empty when they agree. The one rule set of every module:
 
     - a dict: only the keys `desired` sets are compared (AWS adds its own), recursively;
+      a key `current` lacks differs (unless `desired` sets it to "");
     - a list of scalars is a set (AWS does not keep the order): compared sorted;
     - any other list: same length, items compared in order, recursively;
     - numbers compare by value (1 == 1.0); an empty string matches a missing value.
     """
     if isinstance(desired, dict):
         if not isinstance(current, dict):
-            return True
-        return any(differs(value, current.get(key)) for key, value in desired.items())
+            return [path]
+        found: list[str] = []
+        for key, value in desired.items():
+            found += differences(value, current.get(key), f"{path}.{key}" if path else key)
+        return found
     if isinstance(desired, (list, tuple)):
-        return _list_differs(desired, current)
+        return _list_differences(desired, current, path)
     if desired == "" and current is None:
-        return False
+        return []
     if _is_number(desired) and _is_number(current):
-        return float(desired) != float(current)
-    return desired != current
+        return [] if float(desired) == float(current) else [path]
+    return [] if desired == current else [path]
 
 
 def _is_number(value: Any) -> bool:
     return isinstance(value, (int, float)) and not isinstance(value, bool)
 
 
-def _list_differs(desired: Sequence[Any], current: Any) -> bool:
+def _list_differences(desired: Sequence[Any], current: Any, path: str) -> list[str]:
     if current is None:
         current = []
     if not isinstance(current, (list, tuple)) or len(desired) != len(current):
-        return True
+        return [path]
     if all(isinstance(item, _SCALARS) for item in (*desired, *current)):
-        return _sorted(desired) != _sorted(current)
-    return any(differs(want, have) for want, have in zip(desired, current, strict=True))
+        return [] if _sorted(desired) == _sorted(current) else [path]
+    found: list[str] = []
+    for index, (want, have) in enumerate(zip(desired, current, strict=True)):
+        found += differences(want, have, f"{path}[{index}]")
+    return found
 
 
 def _sorted(items: Sequence[Any]) -> list[Any]:
@@ -154,15 +182,28 @@ def _sorted(items: Sequence[Any]) -> list[Any]:
         return sorted(items, key=repr)
 
 
-def paginate(client: Any, operation: str, key: str, **params: Any) -> list[Any]:
+def paginate(
+    client: Any, operation: str, key: str, *, token: tuple[str, str] | None = None, **params: Any
+) -> list[Any]:
     """Every item under `key` (dotted for nested results, e.g. ``DistributionList.Items``)
-    of every page of `operation`, through boto3's paginator; an operation without one is
-    a single call. Retries come from the client (aws_calls.retrying_client retries the
-    whole listing; a Lambda's client is configured to retry each call)."""
+    of every page of `operation`, through boto3's paginator. An operation boto3 has no
+    paginator for is paged by `token`: (request parameter, dotted response key), e.g.
+    ``("Marker", "ResponseHeadersPolicyList.NextMarker")``; without it, one call.
+    Retries come from the client (retrying_client retries the whole listing, or each call
+    of a manual one; a Lambda's client is configured to retry each call)."""
     if client.can_paginate(operation):
         response = client.get_paginator(operation).paginate(**params).build_full_result()
-    else:
+        return list(_dig(response, key) or [])
+    items: list[Any] = []
+    while True:
         response = getattr(client, operation)(**params)
-    for part in key.split("."):
+        items += _dig(response, key) or []
+        if token is None or not _dig(response, token[1]):
+            return items
+        params = {**params, token[0]: _dig(response, token[1])}
+
+
+def _dig(response: Any, dotted: str) -> Any:
+    for part in dotted.split("."):
         response = (response or {}).get(part)
-    return list(response or [])
+    return response
