@@ -38,7 +38,7 @@ from ansible_collections.privatecast.streaming.plugins.module_utils.plan import 
     apply_actions,
     paginate,
 )
-from ansible_collections.privatecast.streaming.plugins.module_utils.tags import tag_changes, tag_list
+from ansible_collections.privatecast.streaming.plugins.module_utils.tags import tag_list, tags_to_add
 
 ALLOWED = "allowed"
 MAINTENANCE = "maintenance"
@@ -437,7 +437,7 @@ def _wanted_domains(desired: Desired, state: FirewallState, key: str) -> tuple[s
 
 
 def _tag_action(what: str, key: str, current: dict[str, str], wanted: dict[str, str]) -> list[Action]:
-    to_set, _ = tag_changes(current, wanted, purge=False)
+    to_set = tags_to_add(current, wanted)
     return [Tag(f"tag {what}", key, to_set)] if to_set else []
 
 

@@ -25,6 +25,11 @@ def tag_changes(
     return dict(to_set), list(to_remove)
 
 
+def tags_to_add(current: dict[str, str], wanted: dict[str, Any] | None) -> dict[str, str]:
+    """The tags to set so `current` has every wanted one (none removed: purge off)."""
+    return tag_changes(current, wanted, purge=False)[0]
+
+
 def tags_after(current: dict[str, str], wanted: dict[str, Any] | None, purge: bool) -> dict[str, str]:
     """The tags once tag_changes is applied."""
     to_set, to_remove = tag_changes(current, wanted, purge)

@@ -234,9 +234,9 @@ from ansible_collections.privatecast.streaming.plugins.module_utils.retrying_cli
     jittered_retry,
 )
 from ansible_collections.privatecast.streaming.plugins.module_utils.tags import (
-    tag_changes,
     tag_dict,
     tag_list,
+    tags_to_add,
 )
 
 CLOUDFRONT_KEY_BITS = 2048
@@ -650,7 +650,7 @@ def _parameter_actions(found: Found, params: dict[str, Any], needs_new_key: bool
         )
     wanted = {key: str(value) for key, value in (params["tags"] or {}).items()}
     if found.parameter_tags is not None or (wanted and needs_new_key):
-        to_set, _ = tag_changes(found.parameter_tags or {}, wanted, purge=False)
+        to_set = tags_to_add(found.parameter_tags or {}, wanted)
         if to_set:
             actions.append(TagParameter(f"tag {parameter_name}", parameter_name, to_set))
     return actions
