@@ -22,6 +22,8 @@ from __future__ import absolute_import, annotations, division, print_function
 
 import copy
 
+from ansible_collections.privatecast.streaming.plugins.module_utils.plan import differences
+
 # AWS managed policies, referenced by their fixed ids (no API call; they are the same in
 # every account).  Source: Amazon CloudFront Developer Guide,
 #   using-managed-cache-policies.html:            CachingOptimized, CachingDisabled
@@ -231,32 +233,10 @@ def comparable(desired):
     return desired
 
 
-def config_differences(current, desired, path=""):
+def config_differences(current, desired):
     """Paths (dotted, list indices in brackets) where `current` differs from `desired`,
-    looking only at what `desired` sets.  Empty when they agree."""
-    wanted = comparable(desired)
-    have = project(current, desired)
-    return _differences(have, wanted, path)
-
-
-def _differences(have, wanted, path):
-    if isinstance(wanted, dict) and isinstance(have, dict):
-        found = []
-        for key, value in wanted.items():
-            child = f"{path}.{key}" if path else key
-            if key not in have:
-                found.append(child)
-            else:
-                found.extend(_differences(have[key], value, child))
-        return found
-    if isinstance(wanted, list) and isinstance(have, list) and len(wanted) == len(have):
-        if all(isinstance(item, str) for item in wanted):
-            return [] if have == wanted else [path]
-        found = []
-        for index, (item_have, item_wanted) in enumerate(zip(have, wanted, strict=False)):
-            found.extend(_differences(item_have, item_wanted, f"{path}[{index}]"))
-        return found
-    return [] if have == wanted else [path]
+    looking only at what `desired` sets (plan.differences' rules).  Empty when they agree."""
+    return differences(desired, current)
 
 
 def merged_for_update(current, desired):

@@ -2,10 +2,9 @@
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 """Inspect, plan and apply a privatecast stack's Route 53 Resolver DNS Firewall.
 
-Imports nothing from Ansible and nothing outside the standard library: every AWS call
-goes through the boto3-style route53resolver client the caller hands in (the module
-wraps its calls in AWSRetry.jittered_backoff), so the maintenance window's code can use
-the same names and calls.
+Describe, plan, apply (module_utils/plan.py): every AWS call goes through the boto3-style
+route53resolver client the caller hands in (the module's retries each call,
+retrying_client.py); the maintenance window's code uses the same names (its list).
 
 The firewall of a stack named N (names in docs/conventions.md):
 
@@ -30,7 +29,16 @@ import time
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, ClassVar
+
+from ansible_collections.privatecast.streaming.plugins.module_utils.plan import (
+    Action,
+    ApplyResult,
+    Plan,
+    apply_actions,
+    paginate,
+)
+from ansible_collections.privatecast.streaming.plugins.module_utils.tags import tag_list, tags_to_add
 
 ALLOWED = "allowed"
 MAINTENANCE = "maintenance"
@@ -149,51 +157,7 @@ class Desired:
         )
 
 
-@dataclass(frozen=True)
-class Action:
-    """One change; kind selects the call in apply_plan, description is for people."""
-
-    kind: str
-    description: str
-    params: dict[str, Any] = field(default_factory=dict)
-
-
-@dataclass(frozen=True)
-class Plan:
-    name: str
-    actions: tuple[Action, ...]
-    before: dict[str, Any]
-    after: dict[str, Any]
-
-    @property
-    def changed(self) -> bool:
-        return bool(self.actions)
-
-    @property
-    def descriptions(self) -> list[str]:
-        return [action.description for action in self.actions]
-
-
-@dataclass
-class ApplyResult:
-    ids: dict[str, str] = field(default_factory=dict)
-    done: list[str] = field(default_factory=list)
-
-
 # --- reading -------------------------------------------------------------------------
-
-
-def _collect(call: Callable[..., dict[str, Any]], key: str, **kwargs: Any) -> list[dict[str, Any]]:
-    """Every page of a list call (manual NextToken so each page goes through the
-    caller's retry wrapper)."""
-    items: list[dict[str, Any]] = []
-    while True:
-        response = call(**kwargs)
-        items.extend(response.get(key, []))
-        token = response.get("NextToken")
-        if not token:
-            return items
-        kwargs["NextToken"] = token
 
 
 def _one_by_name(items: list[dict[str, Any]], name: str, what: str) -> dict[str, Any] | None:
@@ -205,17 +169,17 @@ def _one_by_name(items: list[dict[str, Any]], name: str, what: str) -> dict[str,
 
 
 def _tags(client: Any, arn: str) -> dict[str, str]:
-    tags = _collect(client.list_tags_for_resource, "Tags", ResourceArn=arn)
+    tags = paginate(client, "list_tags_for_resource", "Tags", ResourceArn=arn)
     return {tag["Key"]: tag["Value"] for tag in tags}
 
 
 def _read_lists(client: Any, name: str) -> dict[str, DomainList]:
-    all_lists = _collect(client.list_firewall_domain_lists, "FirewallDomainLists")
+    all_lists = paginate(client, "list_firewall_domain_lists", "FirewallDomainLists")
     lists = {}
     for key in LIST_KEYS:
         raw = _one_by_name(all_lists, list_name(name, key), "firewall domain list")
         if raw is not None:
-            domains = _collect(client.list_firewall_domains, "Domains", FirewallDomainListId=raw["Id"])
+            domains = paginate(client, "list_firewall_domains", "Domains", FirewallDomainListId=raw["Id"])
             lists[key] = DomainList(
                 raw["Id"],
                 raw["Arn"],
@@ -229,7 +193,7 @@ def _read_rules(client: Any, group_id: str, lists: dict[str, DomainList]) -> tup
     keys_by_id = {domain_list.list_id: key for key, domain_list in lists.items()}
     rules: list[Rule] = []
     foreign: list[str] = []
-    for raw in _collect(client.list_firewall_rules, "FirewallRules", FirewallRuleGroupId=group_id):
+    for raw in paginate(client, "list_firewall_rules", "FirewallRules", FirewallRuleGroupId=group_id):
         key = keys_by_id.get(raw["FirewallDomainListId"])
         if key is None:
             foreign.append(raw["FirewallDomainListId"])
@@ -251,13 +215,14 @@ def describe_firewall(client: Any, name: str) -> FirewallState:
     """The firewall as it is: its domain lists, rule group, rules and associations, found
     by name. Raises FirewallError for duplicates."""
     lists = _read_lists(client, name)
-    groups = _collect(client.list_firewall_rule_groups, "FirewallRuleGroups")
+    groups = paginate(client, "list_firewall_rule_groups", "FirewallRuleGroups")
     group = _one_by_name(groups, group_name(name), "firewall rule group")
     if group is None:
         return FirewallState(name, lists, None, None, {}, (), (), ())
     rules, foreign = _read_rules(client, group["Id"], lists)
-    associations = _collect(
-        client.list_firewall_rule_group_associations,
+    associations = paginate(
+        client,
+        "list_firewall_rule_group_associations",
         "FirewallRuleGroupAssociations",
         FirewallRuleGroupId=group["Id"],
     )
@@ -277,6 +242,188 @@ def describe_firewall(client: Any, name: str) -> FirewallState:
     )
 
 
+# --- actions -------------------------------------------------------------------------
+
+
+class _Applier:
+    """The client, the tags new resources get, and the ids and ARNs of the lists and the
+    group (by list key or GROUP), those found and those made earlier in the plan."""
+
+    def __init__(
+        self,
+        client: Any,
+        state: FirewallState,
+        desired: Desired | None,
+        sleep: Callable[[float], None],
+        result: ApplyResult,
+    ) -> None:
+        self.client = client
+        self.name = state.name
+        self.tags = tag_list(desired.tags if desired else {})
+        self.sleep = sleep
+        self.ids: dict[str, str] = result.values
+        self.arns: dict[str, str] = {key: value.arn for key, value in state.lists.items()}
+        self.ids.update({key: value.list_id for key, value in state.lists.items()})
+        if state.group_id and state.group_arn:
+            self.ids[GROUP] = state.group_id
+            self.arns[GROUP] = state.group_arn
+
+
+@dataclass(frozen=True)
+class CreateList(Action):
+    kind: ClassVar[str] = "create_list"
+    description: str
+    key: str
+    name: str
+
+    def apply(self, applier: _Applier) -> None:
+        created = applier.client.create_firewall_domain_list(
+            CreatorRequestId=_request_id(), Name=self.name, Tags=applier.tags
+        )["FirewallDomainList"]
+        applier.ids[self.key] = created["Id"]
+        applier.arns[self.key] = created["Arn"]
+
+
+@dataclass(frozen=True)
+class Tag(Action):
+    """Add tags to a list or the group (by key); the firewall's tags are never purged."""
+
+    kind: ClassVar[str] = "tag"
+    description: str
+    key: str
+    tags: dict[str, str]
+
+    def apply(self, applier: _Applier) -> None:
+        applier.client.tag_resource(ResourceArn=applier.arns[self.key], Tags=tag_list(self.tags))
+
+
+@dataclass(frozen=True)
+class SetDomains(Action):
+    kind: ClassVar[str] = "set_domains"
+    description: str
+    key: str
+    domains: tuple[str, ...]
+    before: tuple[str, ...] = ()
+
+    def apply(self, applier: _Applier) -> None:
+        list_id = applier.ids[self.key]
+        client = applier.client
+        if self.domains:
+            client.update_firewall_domains(
+                FirewallDomainListId=list_id, Operation="REPLACE", Domains=list(self.domains)
+            )
+            return
+        current = paginate(client, "list_firewall_domains", "Domains", FirewallDomainListId=list_id)
+        if current:
+            client.update_firewall_domains(FirewallDomainListId=list_id, Operation="REMOVE", Domains=current)
+
+
+@dataclass(frozen=True)
+class CreateGroup(Action):
+    kind: ClassVar[str] = "create_group"
+    description: str
+    name: str
+
+    def apply(self, applier: _Applier) -> None:
+        created = applier.client.create_firewall_rule_group(
+            CreatorRequestId=_request_id(), Name=self.name, Tags=applier.tags
+        )["FirewallRuleGroup"]
+        applier.ids[GROUP] = created["Id"]
+        applier.arns[GROUP] = created["Arn"]
+
+
+@dataclass(frozen=True)
+class CreateRule(Action):
+    kind: ClassVar[str] = "create_rule"
+    description: str
+    rule: Rule
+
+    def apply(self, applier: _Applier) -> None:
+        applier.client.create_firewall_rule(
+            CreatorRequestId=_request_id(),
+            FirewallRuleGroupId=applier.ids[GROUP],
+            FirewallDomainListId=applier.ids[self.rule.key],
+            **_rule_params(self.rule),
+        )
+
+
+@dataclass(frozen=True)
+class UpdateRule(Action):
+    kind: ClassVar[str] = "update_rule"
+    description: str
+    rule: Rule
+    before: Rule | None = None
+
+    def apply(self, applier: _Applier) -> None:
+        applier.client.update_firewall_rule(
+            FirewallRuleGroupId=applier.ids[GROUP],
+            FirewallDomainListId=applier.ids[self.rule.key],
+            **_rule_params(self.rule),
+        )
+
+
+@dataclass(frozen=True)
+class DeleteRule(Action):
+    kind: ClassVar[str] = "delete_rule"
+    description: str
+    list_id: str
+
+    def apply(self, applier: _Applier) -> None:
+        applier.client.delete_firewall_rule(
+            FirewallRuleGroupId=applier.ids[GROUP], FirewallDomainListId=self.list_id
+        )
+
+
+@dataclass(frozen=True)
+class Associate(Action):
+    kind: ClassVar[str] = "associate"
+    description: str
+    vpc_id: str
+    priority: int
+
+    def apply(self, applier: _Applier) -> None:
+        created = applier.client.associate_firewall_rule_group(
+            CreatorRequestId=_request_id(),
+            FirewallRuleGroupId=applier.ids[GROUP],
+            VpcId=self.vpc_id,
+            Priority=self.priority,
+            Name=group_name(applier.name),
+            MutationProtection="DISABLED",
+            Tags=applier.tags,
+        )["FirewallRuleGroupAssociation"]
+        applier.ids["association"] = created["Id"]
+
+
+@dataclass(frozen=True)
+class Disassociate(Action):
+    kind: ClassVar[str] = "disassociate"
+    description: str
+    association_id: str
+
+    def apply(self, applier: _Applier) -> None:
+        applier.client.disassociate_firewall_rule_group(FirewallRuleGroupAssociationId=self.association_id)
+        _wait_disassociated(applier.client, self.association_id, DISASSOCIATE_TIMEOUT, applier.sleep)
+
+
+@dataclass(frozen=True)
+class DeleteGroup(Action):
+    kind: ClassVar[str] = "delete_group"
+    description: str
+
+    def apply(self, applier: _Applier) -> None:
+        applier.client.delete_firewall_rule_group(FirewallRuleGroupId=applier.ids.pop(GROUP))
+
+
+@dataclass(frozen=True)
+class DeleteList(Action):
+    kind: ClassVar[str] = "delete_list"
+    description: str
+    key: str
+
+    def apply(self, applier: _Applier) -> None:
+        applier.client.delete_firewall_domain_list(FirewallDomainListId=applier.ids.pop(self.key))
+
+
 # --- planning ------------------------------------------------------------------------
 
 
@@ -289,51 +436,61 @@ def _wanted_domains(desired: Desired, state: FirewallState, key: str) -> tuple[s
     return None if key in state.lists else ()
 
 
+def _tag_action(what: str, key: str, current: dict[str, str], wanted: dict[str, str]) -> list[Action]:
+    to_set = tags_to_add(current, wanted)
+    return [Tag(f"tag {what}", key, to_set)] if to_set else []
+
+
 def _plan_lists(state: FirewallState, desired: Desired) -> list[Action]:
-    actions = []
+    actions: list[Action] = []
     for key in LIST_KEYS:
         name = list_name(state.name, key)
         existing = state.lists.get(key)
         wanted = _wanted_domains(desired, state, key)
         if existing is None:
-            actions.append(
-                Action("create_list", f"create firewall domain list {name}", {"key": key, "name": name})
-            )
-        elif not set(desired.tags.items()).issubset(existing.tags.items()):
-            actions.append(Action("tag", f"tag firewall domain list {name}", {"key": key}))
+            actions.append(CreateList(f"create firewall domain list {name}", key, name))
+        else:
+            actions += _tag_action(f"firewall domain list {name}", key, existing.tags, desired.tags)
         current = existing.domains if existing else ()
         if wanted is not None and tuple(current) != wanted:
             text = ", ".join(wanted) if wanted else "nothing"
-            actions.append(
-                Action("set_domains", f"set the domains of {name} to {text}", {"key": key, "domains": wanted})
-            )
+            actions.append(SetDomains(f"set the domains of {name} to {text}", key, wanted, before=current))
     return actions
 
 
+def _rule_order(action: Action) -> tuple[bool, int]:
+    """Deletions first, then by the rule's priority."""
+    rule = getattr(action, "rule", None)
+    return (not isinstance(action, DeleteRule), rule.priority if rule else 0)
+
+
 def _plan_rules(state: FirewallState, desired: Desired) -> list[Action]:
-    actions = []
+    actions: list[Action] = []
     group = group_name(state.name)
     for list_id in state.foreign_rules:
-        actions.append(
-            Action(
-                "delete_rule", f"delete the rule of {group} for domain list {list_id}", {"list_id": list_id}
-            )
-        )
+        actions.append(DeleteRule(f"delete the rule of {group} for domain list {list_id}", list_id))
     current = {rule.key: rule for rule in state.rules}
     for rule in desired.rules(state.name):
-        if current.get(rule.key) == rule:
+        existing = current.get(rule.key)
+        if existing == rule:
             continue
-        kind = "update_rule" if rule.key in current else "create_rule"
-        verb = "change" if rule.key in current else "add"
-        actions.append(Action(kind, f"{verb} rule {rule.describe()} in {group}", {"rule": rule}))
+        if existing is not None:
+            actions.append(UpdateRule(f"change rule {rule.describe()} in {group}", rule, before=existing))
+        else:
+            actions.append(CreateRule(f"add rule {rule.describe()} in {group}", rule))
     # A changed priority may collide with a rule not yet moved: move in priority order.
-    return sorted(
-        actions, key=lambda a: (a.kind != "delete_rule", getattr(a.params.get("rule"), "priority", 0))
+    return sorted(actions, key=_rule_order)
+
+
+def _disassociate(group: str, association: Association) -> Action:
+    return Disassociate(
+        f"disassociate {group} from {association.vpc_id} (priority {association.priority})",
+        association.association_id,
     )
 
 
 def _plan_association(state: FirewallState, desired: Desired) -> list[Action]:
-    actions = []
+    actions: list[Action] = []
     group = group_name(state.name)
     kept = None
     for association in state.associations:
@@ -344,19 +501,13 @@ def _plan_association(state: FirewallState, desired: Desired) -> list[Action]:
         ):
             kept = association
             continue
-        actions.append(
-            Action(
-                "disassociate",
-                f"disassociate {group} from {association.vpc_id} (priority {association.priority})",
-                {"association_id": association.association_id},
-            )
-        )
+        actions.append(_disassociate(group, association))
     if kept is None:
         actions.append(
-            Action(
-                "associate",
+            Associate(
                 f"associate {group} with {desired.vpc_id} (priority {desired.association_priority})",
-                {"vpc_id": desired.vpc_id, "priority": desired.association_priority},
+                desired.vpc_id,
+                desired.association_priority,
             )
         )
     return actions
@@ -374,9 +525,9 @@ def plan_present(state: FirewallState, desired: Desired) -> Plan:
     actions = _plan_lists(state, desired)
     group = group_name(state.name)
     if state.group_id is None:
-        actions.append(Action("create_group", f"create firewall rule group {group}", {"name": group}))
-    elif not set(desired.tags.items()).issubset(state.group_tags.items()):
-        actions.append(Action("tag", f"tag firewall rule group {group}", {"key": GROUP}))
+        actions.append(CreateGroup(f"create firewall rule group {group}", group))
+    else:
+        actions += _tag_action(f"firewall rule group {group}", GROUP, state.group_tags, desired.tags)
     actions += _plan_rules(state, desired)
     actions += _plan_association(state, desired)
     maintenance = state.lists.get(MAINTENANCE)
@@ -396,34 +547,20 @@ def plan_present(state: FirewallState, desired: Desired) -> Plan:
 def plan_absent(state: FirewallState) -> Plan:
     """The changes that remove the firewall: associations, rules, rule group, lists."""
     group = group_name(state.name)
-    actions = [
-        Action(
-            "disassociate",
-            f"disassociate {group} from {a.vpc_id} (priority {a.priority})",
-            {"association_id": a.association_id},
-        )
-        for a in state.associations
-    ]
+    actions = [_disassociate(group, a) for a in state.associations]
     if state.group_id is not None:
         actions += [
-            Action(
-                "delete_rule",
-                f"delete rule {rule.describe()} from {group}",
-                {"list_id": state.lists[rule.key].list_id},
-            )
+            DeleteRule(f"delete rule {rule.describe()} from {group}", state.lists[rule.key].list_id)
             for rule in state.rules
         ]
         actions += [
-            Action(
-                "delete_rule", f"delete the rule of {group} for domain list {list_id}", {"list_id": list_id}
-            )
+            DeleteRule(f"delete the rule of {group} for domain list {list_id}", list_id)
             for list_id in state.foreign_rules
         ]
-        actions.append(Action("delete_group", f"delete firewall rule group {group}", {}))
+        actions.append(DeleteGroup(f"delete firewall rule group {group}"))
     for key in LIST_KEYS:
         if key in state.lists:
-            name = list_name(state.name, key)
-            actions.append(Action("delete_list", f"delete firewall domain list {name}", {"key": key}))
+            actions.append(DeleteList(f"delete firewall domain list {list_name(state.name, key)}", key))
     after = {"rule_group": None, "domain_lists": {}, "rules": [], "associations": []}
     return Plan(state.name, tuple(actions), state.summary(), after)
 
@@ -433,10 +570,6 @@ def plan_absent(state: FirewallState) -> Plan:
 
 def _request_id() -> str:
     return f"privatecast-{uuid.uuid4()}"
-
-
-def _tag_list(tags: dict[str, str]) -> list[dict[str, str]]:
-    return [{"Key": key, "Value": value} for key, value in sorted(tags.items())]
 
 
 def _error_code(error: Exception) -> str | None:
@@ -473,106 +606,6 @@ def _rule_params(rule: Rule) -> dict[str, Any]:
     return params
 
 
-class _Applier:
-    """Runs actions in order; ids of resources made earlier in the plan are found in
-    `result.ids` (by list key or GROUP)."""
-
-    def __init__(
-        self, client: Any, state: FirewallState, desired: Desired | None, sleep: Callable[[float], None]
-    ):
-        self.client = client
-        self.name = state.name
-        self.desired = desired
-        self.sleep = sleep
-        self.result = ApplyResult()
-        self.arns: dict[str, str] = {key: value.arn for key, value in state.lists.items()}
-        self.result.ids.update({key: value.list_id for key, value in state.lists.items()})
-        if state.group_id and state.group_arn:
-            self.result.ids[GROUP] = state.group_id
-            self.arns[GROUP] = state.group_arn
-
-    @property
-    def tags(self) -> list[dict[str, str]]:
-        return _tag_list(self.desired.tags if self.desired else {})
-
-    def run(self, action: Action) -> None:
-        getattr(self, f"_{action.kind}")(action.params)
-
-    def _create_list(self, params: dict[str, Any]) -> None:
-        created = self.client.create_firewall_domain_list(
-            CreatorRequestId=_request_id(), Name=params["name"], Tags=self.tags
-        )["FirewallDomainList"]
-        self.result.ids[params["key"]] = created["Id"]
-        self.arns[params["key"]] = created["Arn"]
-
-    def _tag(self, params: dict[str, Any]) -> None:
-        self.client.tag_resource(ResourceArn=self.arns[params["key"]], Tags=self.tags)
-
-    def _set_domains(self, params: dict[str, Any]) -> None:
-        list_id = self.result.ids[params["key"]]
-        if params["domains"]:
-            self.client.update_firewall_domains(
-                FirewallDomainListId=list_id, Operation="REPLACE", Domains=list(params["domains"])
-            )
-            return
-        current = _collect(self.client.list_firewall_domains, "Domains", FirewallDomainListId=list_id)
-        if current:
-            self.client.update_firewall_domains(
-                FirewallDomainListId=list_id, Operation="REMOVE", Domains=current
-            )
-
-    def _create_group(self, params: dict[str, Any]) -> None:
-        created = self.client.create_firewall_rule_group(
-            CreatorRequestId=_request_id(), Name=params["name"], Tags=self.tags
-        )["FirewallRuleGroup"]
-        self.result.ids[GROUP] = created["Id"]
-        self.arns[GROUP] = created["Arn"]
-
-    def _create_rule(self, params: dict[str, Any]) -> None:
-        rule: Rule = params["rule"]
-        self.client.create_firewall_rule(
-            CreatorRequestId=_request_id(),
-            FirewallRuleGroupId=self.result.ids[GROUP],
-            FirewallDomainListId=self.result.ids[rule.key],
-            **_rule_params(rule),
-        )
-
-    def _update_rule(self, params: dict[str, Any]) -> None:
-        rule: Rule = params["rule"]
-        self.client.update_firewall_rule(
-            FirewallRuleGroupId=self.result.ids[GROUP],
-            FirewallDomainListId=self.result.ids[rule.key],
-            **_rule_params(rule),
-        )
-
-    def _delete_rule(self, params: dict[str, Any]) -> None:
-        self.client.delete_firewall_rule(
-            FirewallRuleGroupId=self.result.ids[GROUP], FirewallDomainListId=params["list_id"]
-        )
-
-    def _associate(self, params: dict[str, Any]) -> None:
-        created = self.client.associate_firewall_rule_group(
-            CreatorRequestId=_request_id(),
-            FirewallRuleGroupId=self.result.ids[GROUP],
-            VpcId=params["vpc_id"],
-            Priority=params["priority"],
-            Name=group_name(self.name),
-            MutationProtection="DISABLED",
-            Tags=self.tags,
-        )["FirewallRuleGroupAssociation"]
-        self.result.ids["association"] = created["Id"]
-
-    def _disassociate(self, params: dict[str, Any]) -> None:
-        self.client.disassociate_firewall_rule_group(FirewallRuleGroupAssociationId=params["association_id"])
-        _wait_disassociated(self.client, params["association_id"], DISASSOCIATE_TIMEOUT, self.sleep)
-
-    def _delete_group(self, params: dict[str, Any]) -> None:
-        self.client.delete_firewall_rule_group(FirewallRuleGroupId=self.result.ids.pop(GROUP))
-
-    def _delete_list(self, params: dict[str, Any]) -> None:
-        self.client.delete_firewall_domain_list(FirewallDomainListId=self.result.ids.pop(params["key"]))
-
-
 def apply_plan(
     client: Any,
     state: FirewallState,
@@ -580,13 +613,8 @@ def apply_plan(
     desired: Desired | None = None,
     sleep: Callable[[float], None] = time.sleep,
 ) -> ApplyResult:
-    """Runs the plan's actions in order; on an error the message names what was done."""
-    applier = _Applier(client, state, desired, sleep)
-    for action in plan.actions:
-        try:
-            applier.run(action)
-        except Exception as error:
-            done = "; ".join(applier.result.done) or "nothing"
-            raise FirewallError(f"failed to {action.description}: {error} (done before: {done})") from error
-        applier.result.done.append(action.description)
-    return applier.result
+    """Runs the plan's actions in order; on an error the message names what was done.
+    The result's values are the ids of the lists and the group (by key or GROUP)."""
+    result = ApplyResult()
+    apply_actions(plan.actions, _Applier(client, state, desired, sleep, result), result, FirewallError)
+    return result

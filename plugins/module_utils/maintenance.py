@@ -29,16 +29,45 @@ from __future__ import annotations
 
 import datetime
 import ipaddress
-from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
-from typing import Any
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any, ClassVar
 
-STACK_TAG = "privatecast:stack"
-COMPONENT_TAG = "privatecast:component"
-TIER_TAG = "privatecast:tier"
-SG_TAG = "privatecast:sg"
-SERVER_TAG = "privatecast:server"
-OPENED_AT_TAG = "privatecast:opened-at"
+# In a module the collection's path; in a Lambda zip the shared modules are top level.
+if __name__.startswith("ansible_collections."):
+    from ansible_collections.privatecast.streaming.plugins.module_utils.plan import (
+        Action,
+        ApplyResult,
+        Plan,
+        apply_actions,
+        paginate,
+    )
+    from ansible_collections.privatecast.streaming.plugins.module_utils.stack_resources import (
+        COMPONENT_TAG,
+        LIVE_INSTANCE_STATES,
+        OPENED_AT_TAG,
+        SERVER_TAG,
+        SG_TAG,
+        STACK_TAG,
+        TIER_TAG,
+        resource_tags,
+        tag_filters,
+    )
+else:
+    from plan import Action, ApplyResult, Plan, apply_actions, paginate
+    from stack_resources import (
+        COMPONENT_TAG,
+        LIVE_INSTANCE_STATES,
+        OPENED_AT_TAG,
+        SERVER_TAG,
+        SG_TAG,
+        STACK_TAG,
+        TIER_TAG,
+        resource_tags,
+        tag_filters,
+    )
+
+
 MAINTENANCE_COMPONENT = "maintenance"
 
 FIRST_RULE = 900
@@ -52,7 +81,6 @@ UDP = "17"
 PROTOCOL_NAMES = {TCP: "tcp", UDP: "udp"}
 # What a maintenance needs out: packages over HTTP/HTTPS and DNS.
 OUTBOUND_SERVICES = ((TCP, 80), (TCP, 443), (TCP, 53), (UDP, 53))
-LIVE_INSTANCE_STATES = ["pending", "running", "stopping", "stopped"]
 # The DNS firewall's list for the window (dns_firewall.list_name(stack, "maintenance")).
 DNS_LIST_SUFFIX = "-dns-maintenance"
 # What apt on Debian 12 resolves: the archive and security names of the sources Debian's
@@ -256,34 +284,10 @@ class WindowState:
         }
 
 
-@dataclass(frozen=True)
-class Action:
-    """One EC2 change; kind selects the call in apply_plan, description is for people."""
-
-    kind: str
-    description: str
-    params: dict[str, Any] = field(default_factory=dict)
-
-
-@dataclass(frozen=True)
-class Plan:
-    state: str
-    actions: tuple[Action, ...]
-    before: dict[str, Any]
-    after: dict[str, Any]
-
-    @property
-    def changed(self) -> bool:
-        return bool(self.actions)
-
-    @property
-    def descriptions(self) -> list[str]:
-        return [action.description for action in self.actions]
-
-
 @dataclass
-class ApplyResult:
-    done: list[str] = field(default_factory=list)
+class WindowResult(ApplyResult):
+    """What apply_plan did; allocated_public_ip is the new temporary address, if any."""
+
     allocated_public_ip: str | None = None
 
 
@@ -294,27 +298,6 @@ def _has_group(instance: Instance | None, group_id: str | None) -> bool:
 # --- reading the stack ---------------------------------------------------------------
 
 
-def _tag_filters(**tags: str) -> list[dict[str, Any]]:
-    return [{"Name": f"tag:{key}", "Values": [value]} for key, value in tags.items()]
-
-
-def _tags(resource: dict[str, Any]) -> dict[str, str]:
-    return {tag["Key"]: tag["Value"] for tag in resource.get("Tags", [])}
-
-
-def _collect(call: Callable[..., dict[str, Any]], key: str, **kwargs: Any) -> list[dict[str, Any]]:
-    """Every page of a describe call (manual NextToken so each page goes through the
-    caller's retry wrapper)."""
-    items: list[dict[str, Any]] = []
-    while True:
-        response = call(**kwargs)
-        items.extend(response.get(key, []))
-        token = response.get("NextToken")
-        if not token:
-            return items
-        kwargs["NextToken"] = token
-
-
 def _at_most_one(items: list[dict[str, Any]], what: str, id_key: str) -> dict[str, Any] | None:
     if len(items) > 1:
         ids = ", ".join(sorted(item[id_key] for item in items))
@@ -323,7 +306,7 @@ def _at_most_one(items: list[dict[str, Any]], what: str, id_key: str) -> dict[st
 
 
 def _find_vpc(ec2: Any, stack_name: str, vpc_id: str | None) -> dict[str, Any]:
-    vpcs = _collect(ec2.describe_vpcs, "Vpcs", Filters=_tag_filters(**{STACK_TAG: stack_name}))
+    vpcs = paginate(ec2, "describe_vpcs", "Vpcs", Filters=tag_filters(**{STACK_TAG: stack_name}))
     if not vpcs:
         raise StackNotFoundError(
             f"no VPC is tagged {STACK_TAG}={stack_name}: the stack does not exist in this "
@@ -337,7 +320,7 @@ def _find_vpc(ec2: Any, stack_name: str, vpc_id: str | None) -> dict[str, Any]:
 
 
 def _in_vpc(vpc_id: str, **tags: str) -> list[dict[str, Any]]:
-    return [{"Name": "vpc-id", "Values": [vpc_id]}, *_tag_filters(**tags)]
+    return [{"Name": "vpc-id", "Values": [vpc_id]}, *tag_filters(**tags)]
 
 
 def _find_instance(
@@ -347,7 +330,7 @@ def _find_instance(
         *_in_vpc(vpc_id, **{STACK_TAG: stack_name, SERVER_TAG: server}),
         {"Name": "instance-state-name", "Values": LIVE_INSTANCE_STATES},
     ]
-    reservations = _collect(ec2.describe_instances, "Reservations", Filters=filters)
+    reservations = paginate(ec2, "describe_instances", "Reservations", Filters=filters)
     found = [instance for reservation in reservations for instance in reservation["Instances"]]
     raw = _at_most_one(found, f"{server} instances of stack {stack_name}", "InstanceId")
     if given_id is not None and (raw is None or raw["InstanceId"] != given_id):
@@ -377,7 +360,7 @@ TIERED_RESOURCES = {
 def _find_tiered(ec2: Any, kind: str, stack_name: str, vpc_id: str, tier: str) -> dict[str, Any] | None:
     call, key, id_key = TIERED_RESOURCES[kind]
     filters = _in_vpc(vpc_id, **{STACK_TAG: stack_name, TIER_TAG: tier})
-    items = _collect(getattr(ec2, call), key, Filters=filters)
+    items = paginate(ec2, call, key, Filters=filters)
     return _at_most_one(items, f"{tier} {kind}s of stack {stack_name}", id_key)
 
 
@@ -393,10 +376,11 @@ def find_stack(
     are missing are None (plan_open says which it needs, plan_close copes without)."""
     vpc = _find_vpc(ec2, stack_name, vpc_id)
     vpc_id = vpc["VpcId"]
-    igws = _collect(
-        ec2.describe_internet_gateways,
+    igws = paginate(
+        ec2,
+        "describe_internet_gateways",
         "InternetGateways",
-        Filters=[{"Name": "attachment.vpc-id", "Values": [vpc_id]}, *_tag_filters(**{STACK_TAG: stack_name})],
+        Filters=[{"Name": "attachment.vpc-id", "Values": [vpc_id]}, *tag_filters(**{STACK_TAG: stack_name})],
     )
     igw = _at_most_one(igws, f"internet gateways of stack {stack_name}", "InternetGatewayId")
     subnets = {tier: _find_tiered(ec2, "subnet", stack_name, vpc_id, tier) for tier in ("public", "private")}
@@ -404,8 +388,9 @@ def find_stack(
     nacls = {
         tier: _find_tiered(ec2, "network ACL", stack_name, vpc_id, tier) for tier in ("public", "private")
     }
-    groups = _collect(
-        ec2.describe_security_groups,
+    groups = paginate(
+        ec2,
+        "describe_security_groups",
         "SecurityGroups",
         Filters=_in_vpc(vpc_id, **{STACK_TAG: stack_name, SG_TAG: "maintenance"}),
     )
@@ -428,7 +413,7 @@ def find_stack(
 def _default_route_target(ec2: Any, route_table_id: str | None) -> str | None:
     if route_table_id is None:
         return None
-    tables = _collect(ec2.describe_route_tables, "RouteTables", RouteTableIds=[route_table_id])
+    tables = paginate(ec2, "describe_route_tables", "RouteTables", RouteTableIds=[route_table_id])
     for route in tables[0].get("Routes", []) if tables else []:
         if route.get("DestinationCidrBlock") == ANY_IPV4:
             for key in ("GatewayId", "NatGatewayId", "InstanceId", "NetworkInterfaceId", "TransitGatewayId"):
@@ -442,7 +427,7 @@ def _window_nacl_entries(ec2: Any, nacl_ids: Sequence[str]) -> tuple[NaclEntry, 
     if not nacl_ids:
         return ()
     entries = []
-    for nacl in _collect(ec2.describe_network_acls, "NetworkAcls", NetworkAclIds=list(nacl_ids)):
+    for nacl in paginate(ec2, "describe_network_acls", "NetworkAcls", NetworkAclIds=list(nacl_ids)):
         for raw in nacl.get("Entries", []):
             if FIRST_RULE <= raw["RuleNumber"] <= LAST_RULE:
                 entries.append(_entry_from_api(nacl["NetworkAclId"], raw))
@@ -463,16 +448,16 @@ def _entry_from_api(nacl_id: str, raw: dict[str, Any]) -> NaclEntry:
 
 
 def _find_addresses(ec2: Any, stack_name: str) -> tuple[Address, ...]:
-    filters = _tag_filters(**{STACK_TAG: stack_name, COMPONENT_TAG: MAINTENANCE_COMPONENT})
+    filters = tag_filters(**{STACK_TAG: stack_name, COMPONENT_TAG: MAINTENANCE_COMPONENT})
     addresses = []
-    for raw in ec2.describe_addresses(Filters=filters).get("Addresses", []):
+    for raw in paginate(ec2, "describe_addresses", "Addresses", Filters=filters):
         addresses.append(
             Address(
                 allocation_id=raw["AllocationId"],
                 public_ip=raw["PublicIp"],
                 association_id=raw.get("AssociationId"),
                 instance_id=raw.get("InstanceId") or None,
-                opened_at=_tags(raw).get(OPENED_AT_TAG),
+                opened_at=resource_tags(raw).get(OPENED_AT_TAG),
             )
         )
     return tuple(sorted(addresses, key=lambda a: a.allocation_id))
@@ -481,12 +466,12 @@ def _find_addresses(ec2: Any, stack_name: str) -> tuple[Address, ...]:
 def _find_dns_list(resolver: Any, stack_name: str) -> DnsList | None:
     """The DNS firewall's maintenance list, found by name; None without a firewall."""
     name = f"{stack_name}{DNS_LIST_SUFFIX}"
-    lists = _collect(resolver.list_firewall_domain_lists, "FirewallDomainLists")
+    lists = paginate(resolver, "list_firewall_domain_lists", "FirewallDomainLists")
     found = [item for item in lists if item.get("Name") == name and not item.get("ManagedOwnerName")]
     raw = _at_most_one(found, f"firewall domain lists named {name}", "Id")
     if raw is None:
         return None
-    domains = _collect(resolver.list_firewall_domains, "Domains", FirewallDomainListId=raw["Id"])
+    domains = paginate(resolver, "list_firewall_domains", "Domains", FirewallDomainListId=raw["Id"])
     return DnsList(raw["Id"], name, tuple(sorted(d.lower().rstrip(".") for d in domains)))
 
 
@@ -671,26 +656,25 @@ def _nacl_actions(current: Sequence[NaclEntry], desired: Sequence[NaclEntry]) ->
     for entry in desired:
         existing = by_slot.pop((entry.nacl_id, entry.egress, entry.rule_number), None)
         if existing is None:
-            actions.append(Action("create_nacl_entry", f"add {entry.describe()}", {"entry": entry}))
+            actions.append(CreateNaclEntry(f"add {entry.describe()}", entry))
         elif not existing.same_rule(entry):
             actions.append(
-                Action(
-                    "replace_nacl_entry",
-                    f"replace {existing.describe()} with {entry.describe()}",
-                    {"entry": entry},
+                ReplaceNaclEntry(
+                    f"replace {existing.describe()} with {entry.describe()}", entry, before=existing
                 )
             )
     for stale in sorted(by_slot.values(), key=lambda e: (e.nacl_id, e.egress, e.rule_number)):
-        actions.append(Action("delete_nacl_entry", f"remove {stale.describe()}", {"entry": stale}))
+        actions.append(DeleteNaclEntry(f"remove {stale.describe()}", stale))
     return actions
 
 
 def _set_groups_action(instance: Instance, groups: list[str], verb: str, group_id: str, role: str) -> Action:
-    return Action(
-        "set_instance_groups",
+    return SetInstanceGroups(
         f"{verb} maintenance security group {group_id} {'to' if verb == 'attach' else 'from'} "
         f"the {role} instance {instance.instance_id}",
-        {"instance_id": instance.instance_id, "group_ids": groups},
+        instance.instance_id,
+        list(groups),
+        before=instance.group_ids,
     )
 
 
@@ -741,11 +725,11 @@ def plan_open(
                 f"to {state.default_route_target}; not replacing it (remove it or close by hand)"
             )
         actions.append(
-            Action(
-                "create_route",
+            CreateRoute(
                 f"add route {ANY_IPV4} -> {stack.internet_gateway_id} to the private route table "
                 f"{stack.private_route_table_id}",
-                {"route_table_id": stack.private_route_table_id, "gateway_id": stack.internet_gateway_id},
+                route_table_id=stack.private_route_table_id,
+                gateway_id=stack.internet_gateway_id,
             )
         )
 
@@ -797,10 +781,11 @@ def _dns_actions(dns_list: DnsList | None, wanted: tuple[str, ...]) -> list[Acti
         return []
     text = ", ".join(wanted) if wanted else "nothing"
     return [
-        Action(
-            "set_dns_names",
+        SetDnsNames(
             f"let the DNS firewall answer {text} (domain list {dns_list.name})",
-            {"list_id": dns_list.list_id, "domains": wanted, "current": dns_list.domains},
+            list_id=dns_list.list_id,
+            domains=wanted,
+            current=dns_list.domains,
         )
     ]
 
@@ -817,27 +802,27 @@ def _plan_open_address(
             actions += _release_actions(extra)
     if kept is None:
         actions.append(
-            Action(
-                "allocate_address",
+            AllocateAddress(
                 f"allocate a temporary Elastic IP (tag {COMPONENT_TAG}={MAINTENANCE_COMPONENT})",
-                {"stack_name": state.stack.name, "opened_at": opened_at},
+                stack_name=state.stack.name,
+                opened_at=opened_at,
             )
         )
     if kept is None or kept.instance_id != owncast.instance_id:
         ip = kept.public_ip if kept else "the new Elastic IP"
         actions.append(
-            Action(
-                "associate_address",
+            AssociateAddress(
                 f"associate {ip} with the Owncast instance {owncast.instance_id}",
-                {"allocation_id": kept.allocation_id if kept else None, "instance_id": owncast.instance_id},
+                allocation_id=kept.allocation_id if kept else None,
+                instance_id=owncast.instance_id,
             )
         )
     if kept is not None and kept.opened_at is None:
         actions.append(
-            Action(
-                "tag_address",
+            TagAddress(
                 f"tag {kept.public_ip} {OPENED_AT_TAG}={opened_at}",
-                {"allocation_id": kept.allocation_id, "opened_at": opened_at},
+                allocation_id=kept.allocation_id,
+                opened_at=opened_at,
             )
         )
         kept = Address(
@@ -854,17 +839,15 @@ def _release_actions(address: Address) -> list[Action]:
     actions = []
     if address.association_id:
         actions.append(
-            Action(
-                "disassociate_address",
+            DisassociateAddress(
                 f"disassociate the temporary Elastic IP {address.public_ip} from {address.instance_id}",
-                {"association_id": address.association_id},
+                association_id=address.association_id,
             )
         )
     actions.append(
-        Action(
-            "release_address",
+        ReleaseAddress(
             f"release the temporary Elastic IP {address.public_ip} ({address.allocation_id})",
-            {"allocation_id": address.allocation_id},
+            allocation_id=address.allocation_id,
         )
     )
     return actions
@@ -878,11 +861,10 @@ def plan_close(state: WindowState) -> Plan:
     actions: list[Action] = []
     if state.route_open:
         actions.append(
-            Action(
-                "delete_route",
+            DeleteRoute(
                 f"remove route {ANY_IPV4} -> {stack.internet_gateway_id} from the private route table "
                 f"{stack.private_route_table_id}",
-                {"route_table_id": stack.private_route_table_id},
+                route_table_id=stack.private_route_table_id,
             )
         )
     actions += _nacl_actions(state.nacl_entries, [])
@@ -935,88 +917,182 @@ def _address_tags(stack_name: str, opened_at: str) -> list[dict[str, str]]:
     ]
 
 
-def _set_dns_names(resolver: Any, params: dict[str, Any]) -> None:
-    if resolver is None:
-        raise MaintenanceError("the plan changes the DNS firewall but no route53resolver client was given")
-    list_id = params["list_id"]
-    if params["domains"]:
-        resolver.update_firewall_domains(
-            FirewallDomainListId=list_id, Operation="REPLACE", Domains=list(params["domains"])
-        )
-    else:
-        resolver.update_firewall_domains(
-            FirewallDomainListId=list_id, Operation="REMOVE", Domains=list(params["current"])
+@dataclass
+class _Applier:
+    """The clients the actions call, the result they fill in, and the allocation id an
+    allocate_address hands to the associate_address after it."""
+
+    ec2: Any
+    resolver: Any
+    result: WindowResult
+    allocation_id: str | None = None
+
+
+@dataclass(frozen=True)
+class CreateRoute(Action):
+    kind: ClassVar[str] = "create_route"
+    description: str
+    route_table_id: str
+    gateway_id: str
+
+    def apply(self, applier: _Applier) -> None:
+        applier.ec2.create_route(
+            RouteTableId=self.route_table_id, DestinationCidrBlock=ANY_IPV4, GatewayId=self.gateway_id
         )
 
 
-def apply_plan(ec2: Any, plan: Plan, resolver: Any = None) -> ApplyResult:
+@dataclass(frozen=True)
+class DeleteRoute(Action):
+    kind: ClassVar[str] = "delete_route"
+    description: str
+    route_table_id: str
+
+    def apply(self, applier: _Applier) -> None:
+        applier.ec2.delete_route(RouteTableId=self.route_table_id, DestinationCidrBlock=ANY_IPV4)
+
+
+@dataclass(frozen=True)
+class CreateNaclEntry(Action):
+    kind: ClassVar[str] = "create_nacl_entry"
+    description: str
+    entry: NaclEntry
+
+    def apply(self, applier: _Applier) -> None:
+        applier.ec2.create_network_acl_entry(**_nacl_entry_params(self.entry))
+
+
+@dataclass(frozen=True)
+class ReplaceNaclEntry(Action):
+    kind: ClassVar[str] = "replace_nacl_entry"
+    description: str
+    entry: NaclEntry
+    before: NaclEntry | None = None
+
+    def apply(self, applier: _Applier) -> None:
+        applier.ec2.replace_network_acl_entry(**_nacl_entry_params(self.entry))
+
+
+@dataclass(frozen=True)
+class DeleteNaclEntry(Action):
+    kind: ClassVar[str] = "delete_nacl_entry"
+    description: str
+    entry: NaclEntry
+
+    def apply(self, applier: _Applier) -> None:
+        entry = self.entry
+        applier.ec2.delete_network_acl_entry(
+            NetworkAclId=entry.nacl_id, RuleNumber=entry.rule_number, Egress=entry.egress
+        )
+
+
+@dataclass(frozen=True)
+class SetInstanceGroups(Action):
+    kind: ClassVar[str] = "set_instance_groups"
+    description: str
+    instance_id: str
+    group_ids: list[str]
+    before: tuple[str, ...] = ()
+
+    def apply(self, applier: _Applier) -> None:
+        applier.ec2.modify_instance_attribute(InstanceId=self.instance_id, Groups=self.group_ids)
+
+
+@dataclass(frozen=True)
+class AllocateAddress(Action):
+    kind: ClassVar[str] = "allocate_address"
+    description: str
+    stack_name: str
+    opened_at: str
+
+    def apply(self, applier: _Applier) -> None:
+        response = applier.ec2.allocate_address(
+            Domain="vpc",
+            TagSpecifications=[
+                {"ResourceType": "elastic-ip", "Tags": _address_tags(self.stack_name, self.opened_at)}
+            ],
+        )
+        applier.result.allocated_public_ip = response["PublicIp"]
+        applier.allocation_id = response["AllocationId"]
+
+
+@dataclass(frozen=True)
+class AssociateAddress(Action):
+    """allocation_id None: the address the plan's allocate_address made."""
+
+    kind: ClassVar[str] = "associate_address"
+    description: str
+    allocation_id: str | None
+    instance_id: str
+
+    def apply(self, applier: _Applier) -> None:
+        applier.ec2.associate_address(
+            AllocationId=self.allocation_id or applier.allocation_id, InstanceId=self.instance_id
+        )
+
+
+@dataclass(frozen=True)
+class TagAddress(Action):
+    kind: ClassVar[str] = "tag_address"
+    description: str
+    allocation_id: str
+    opened_at: str
+
+    def apply(self, applier: _Applier) -> None:
+        applier.ec2.create_tags(
+            Resources=[self.allocation_id], Tags=[{"Key": OPENED_AT_TAG, "Value": self.opened_at}]
+        )
+
+
+@dataclass(frozen=True)
+class DisassociateAddress(Action):
+    kind: ClassVar[str] = "disassociate_address"
+    description: str
+    association_id: str
+
+    def apply(self, applier: _Applier) -> None:
+        applier.ec2.disassociate_address(AssociationId=self.association_id)
+
+
+@dataclass(frozen=True)
+class ReleaseAddress(Action):
+    kind: ClassVar[str] = "release_address"
+    description: str
+    allocation_id: str
+
+    def apply(self, applier: _Applier) -> None:
+        applier.ec2.release_address(AllocationId=self.allocation_id)
+
+
+@dataclass(frozen=True)
+class SetDnsNames(Action):
+    """The DNS firewall's maintenance list becomes `domains` (from `current`)."""
+
+    kind: ClassVar[str] = "set_dns_names"
+    description: str
+    list_id: str
+    domains: tuple[str, ...]
+    current: tuple[str, ...]
+
+    def apply(self, applier: _Applier) -> None:
+        resolver = applier.resolver
+        if resolver is None:
+            raise MaintenanceError(
+                "the plan changes the DNS firewall but no route53resolver client was given"
+            )
+        if self.domains:
+            resolver.update_firewall_domains(
+                FirewallDomainListId=self.list_id, Operation="REPLACE", Domains=list(self.domains)
+            )
+        else:
+            resolver.update_firewall_domains(
+                FirewallDomainListId=self.list_id, Operation="REMOVE", Domains=list(self.current)
+            )
+
+
+def apply_plan(ec2: Any, plan: Plan, resolver: Any = None) -> WindowResult:
     """Runs the plan's actions in order; on an error the window is left partial (closing
     cleans up from there) and the error names what was done before it. `resolver` (a
     route53resolver client) is needed when the plan changes the DNS firewall."""
-    result = ApplyResult()
-    allocation_id: str | None = None
-    for action in plan.actions:
-        try:
-            if action.kind == "set_dns_names":
-                _set_dns_names(resolver, action.params)
-            else:
-                allocation_id = _apply_action(ec2, action, allocation_id, result)
-        except Exception as error:
-            done = "; ".join(result.done) or "nothing"
-            raise MaintenanceError(
-                f"failed to {action.description}: {error} (done before: {done})"
-            ) from error
-        result.done.append(action.description)
+    result = WindowResult()
+    apply_actions(plan.actions, _Applier(ec2, resolver, result), result, MaintenanceError)
     return result
-
-
-def _apply_action(ec2: Any, action: Action, allocation_id: str | None, result: ApplyResult) -> str | None:
-    """One action; returns the allocation id a following associate_address uses."""
-    params = action.params
-    kind = action.kind
-    if kind == "create_route":
-        ec2.create_route(
-            RouteTableId=params["route_table_id"],
-            DestinationCidrBlock=ANY_IPV4,
-            GatewayId=params["gateway_id"],
-        )
-    elif kind == "delete_route":
-        ec2.delete_route(RouteTableId=params["route_table_id"], DestinationCidrBlock=ANY_IPV4)
-    elif kind == "create_nacl_entry":
-        ec2.create_network_acl_entry(**_nacl_entry_params(params["entry"]))
-    elif kind == "replace_nacl_entry":
-        ec2.replace_network_acl_entry(**_nacl_entry_params(params["entry"]))
-    elif kind == "delete_nacl_entry":
-        entry = params["entry"]
-        ec2.delete_network_acl_entry(
-            NetworkAclId=entry.nacl_id, RuleNumber=entry.rule_number, Egress=entry.egress
-        )
-    elif kind == "set_instance_groups":
-        ec2.modify_instance_attribute(InstanceId=params["instance_id"], Groups=params["group_ids"])
-    elif kind == "allocate_address":
-        response = ec2.allocate_address(
-            Domain="vpc",
-            TagSpecifications=[
-                {
-                    "ResourceType": "elastic-ip",
-                    "Tags": _address_tags(params["stack_name"], params["opened_at"]),
-                }
-            ],
-        )
-        result.allocated_public_ip = response["PublicIp"]
-        return response["AllocationId"]
-    elif kind == "associate_address":
-        ec2.associate_address(
-            AllocationId=params["allocation_id"] or allocation_id, InstanceId=params["instance_id"]
-        )
-    elif kind == "tag_address":
-        ec2.create_tags(
-            Resources=[params["allocation_id"]], Tags=[{"Key": OPENED_AT_TAG, "Value": params["opened_at"]}]
-        )
-    elif kind == "disassociate_address":
-        ec2.disassociate_address(AssociationId=params["association_id"])
-    elif kind == "release_address":
-        ec2.release_address(AllocationId=params["allocation_id"])
-    else:
-        raise MaintenanceError(f"unknown action kind {kind}")
-    return allocation_id

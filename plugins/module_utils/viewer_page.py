@@ -1,8 +1,8 @@
 # -*- coding: utf-8 -*-
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 """The viewer page in the bucket: which objects it is made of, with which headers, and
-what an upload has to change.  Pure functions (no AWS calls), so they are unit-tested
-alone; the viewer_page module reads the bucket and applies the plan.
+what an upload has to change.  Planning makes no AWS call, so it is unit-tested alone;
+the viewer_page module reads the bucket and applies the plan.
 
 The built page is ``index.html`` plus hashed assets ``assets/<name>-<hash>.<ext>``; the
 aws_edge role adds ``config.json``.  Hashed assets never change under their name, so
@@ -12,6 +12,9 @@ other file at the top) is revalidated on every load, so a new deployment is seen
 An object is up to date when its SHA-256 (S3's own full-object checksum, sent with the
 upload and read back with ``ChecksumMode=ENABLED``), its Content-Type and its
 Cache-Control are the wanted ones.  The ETag is not used: under SSE-KMS it is no MD5.
+
+The plan's actions (module_utils/plan.py) upload and delete through the bucket client the
+viewer_page module hands in (PageApplier).
 """
 
 from __future__ import absolute_import, annotations, division, print_function
@@ -22,11 +25,15 @@ import json
 import os
 import re
 from dataclasses import dataclass, field
+from typing import Any, ClassVar
+
+from ansible_collections.privatecast.streaming.plugins.module_utils.plan import Action, ApplyResult, Plan
 
 CACHE_IMMUTABLE = "public, max-age=31536000, immutable"
 CACHE_REVALIDATE = "no-cache"
 ASSETS_DIR = "assets/"
 # assets/<name>-<hash>.<ext>: esbuild's and Vite's [name]-[hash] (8 or more characters).
+DELETE_BATCH = 1000
 HASHED_ASSET = re.compile(r"^assets/(?:[^/]+/)*[^/]+-[A-Za-z0-9_-]{8,}(?:\.[A-Za-z0-9]+)+$")
 CONFIG_KEY = "config.json"
 
@@ -103,14 +110,68 @@ class StoredObject:
         }
 
 
+@dataclass
+class PageApplier:
+    """Where the actions write: the S3 client, the bucket and the key prefix."""
+
+    client: Any
+    bucket: str
+    prefix: str
+    result: ApplyResult = field(default_factory=ApplyResult)
+
+
 @dataclass(frozen=True)
-class Plan:
-    uploads: tuple[PageObject, ...]
-    deletions: tuple[str, ...]
+class Upload(Action):
+    kind: ClassVar[str] = "upload"
+    description: str
+    obj: PageObject
+    before: dict[str, Any] | None = None
 
     @property
-    def changed(self) -> bool:
-        return bool(self.uploads or self.deletions)
+    def after(self) -> dict[str, str]:
+        return self.obj.summary()
+
+    def apply(self, applier: PageApplier) -> None:
+        obj = self.obj
+        applier.client.put_object(
+            Bucket=applier.bucket,
+            Key=applier.prefix + obj.key,
+            Body=obj.body,
+            ContentType=obj.content_type,
+            CacheControl=obj.cache_control,
+            ChecksumAlgorithm="SHA256",
+            ChecksumSHA256=obj.checksum,
+        )
+
+
+@dataclass(frozen=True)
+class DeleteObjects(Action):
+    kind: ClassVar[str] = "delete"
+    description: str
+    keys: tuple[str, ...]
+
+    def apply(self, applier: PageApplier) -> None:
+        for start in range(0, len(self.keys), DELETE_BATCH):
+            batch = [{"Key": applier.prefix + key} for key in self.keys[start : start + DELETE_BATCH]]
+            response = applier.client.delete_objects(
+                Bucket=applier.bucket, Delete={"Objects": batch, "Quiet": True}
+            )
+            if response.get("Errors"):
+                raise PageError(f"could not delete: {response['Errors']}")
+
+
+class PagePlan(Plan):
+    """The uploads, in order, then the deletions; the diff shows the keys it touches."""
+
+    @property
+    def uploads(self) -> tuple[PageObject, ...]:
+        return tuple(action.obj for action in self.actions if isinstance(action, Upload))
+
+    @property
+    def deletions(self) -> tuple[str, ...]:
+        return tuple(
+            key for action in self.actions if isinstance(action, DeleteObjects) for key in action.keys
+        )
 
 
 def content_type_for(key: str) -> str:
@@ -217,21 +278,25 @@ def plan_upload(
     """Upload what is missing or differs (body or headers); with `delete_stale`, delete
     the keys under the prefix that the page no longer has."""
     pending = [obj for obj in wanted if not is_current(obj, stored.get(obj.key))]
-    uploads = tuple(sorted(pending, key=upload_order))
+    actions: list[Action] = [
+        Upload(f"upload {obj.key}", obj, _summary(stored.get(obj.key)))
+        for obj in sorted(pending, key=upload_order)
+    ]
     keep = {obj.key for obj in wanted}
     deletions = tuple(sorted(key for key in existing_keys if key not in keep)) if delete_stale else ()
-    return Plan(uploads=uploads, deletions=deletions)
-
-
-def plan_diff(plan: Plan, stored: dict[str, StoredObject | None]) -> dict[str, dict]:
-    """Before/after of the keys the plan touches."""
-    before = {}
-    after = {}
-    for obj in plan.uploads:
-        current = stored.get(obj.key)
-        if current is not None:
-            before[obj.key] = current.summary()
-        after[obj.key] = obj.summary()
-    for key in plan.deletions:
+    if deletions:
+        actions.append(DeleteObjects(f"delete {', '.join(deletions)}", deletions))
+    before: dict[str, Any] = {}
+    after: dict[str, Any] = {}
+    for action in actions:
+        if isinstance(action, Upload):
+            if action.before is not None:
+                before[action.obj.key] = action.before
+            after[action.obj.key] = action.after
+    for key in deletions:
         before[key] = "present"
-    return {"before": before, "after": after}
+    return PagePlan("viewer page", tuple(actions), before, after)
+
+
+def _summary(stored: StoredObject | None) -> dict[str, Any] | None:
+    return stored.summary() if stored is not None else None

@@ -166,7 +166,8 @@ api:
 import hashlib
 import json
 import re
-from typing import Any
+from dataclasses import dataclass, field
+from typing import Any, ClassVar
 
 try:
     import botocore
@@ -176,7 +177,16 @@ except ImportError:
 
 from ansible_collections.amazon.aws.plugins.module_utils.botocore import is_boto3_error_code
 from ansible_collections.amazon.aws.plugins.module_utils.modules import AnsibleAWSModule
-from ansible_collections.amazon.aws.plugins.module_utils.retries import AWSRetry
+from ansible_collections.privatecast.streaming.plugins.module_utils.plan import (
+    Action,
+    ApplyResult,
+    Plan,
+    apply_unless_checking,
+    differs,
+    paginate,
+)
+from ansible_collections.privatecast.streaming.plugins.module_utils.retrying_client import retrying_client
+from ansible_collections.privatecast.streaming.plugins.module_utils.tags import tag_changes
 
 STAGE_NAME = "$default"
 IDENTITY_SOURCE = ["$request.header.Authorization"]
@@ -248,72 +258,74 @@ def desired_stage(params: dict[str, Any]) -> dict[str, Any]:
     }
 
 
-def differs(desired: Any, current: Any) -> bool:
-    """True when a key set in desired has another value in current (extra keys in current are fine)."""
-    if isinstance(desired, dict):
-        if not isinstance(current, dict):
-            return True
-        return any(differs(value, current.get(key)) for key, value in desired.items())
-    if isinstance(desired, list):
-        return sorted(desired) != sorted(current or [])
-    if isinstance(desired, float) and isinstance(current, (int, float)):
-        return desired != float(current)
-    return desired != current
+class HttpApiError(Exception):
+    """The API cannot be managed as asked; the message is the module's failure."""
 
 
-def validate_params(module: AnsibleAWSModule) -> None:
-    params = module.params
+def params_problem(params: dict[str, Any]) -> str | None:
+    """Why the options cannot work, or None (the first problem, in the order they are checked)."""
     if params["state"] == "absent":
-        return
-    if not params["routes"]:
-        module.fail_json(msg="routes: at least one route is required.")
-    if not params["jwt_audience"]:
-        module.fail_json(msg="jwt_audience: at least one audience (the app client id) is required.")
-    if not params["jwt_issuer"].startswith("https://"):
-        module.fail_json(msg=f"jwt_issuer must be an https:// URL, not '{params['jwt_issuer']}'.")
+        return None
+    checks = (
+        (not params["routes"], lambda: "routes: at least one route is required."),
+        (
+            not params["jwt_audience"],
+            lambda: "jwt_audience: at least one audience (the app client id) is required.",
+        ),
+        (
+            not params["jwt_issuer"].startswith("https://"),
+            lambda: f"jwt_issuer must be an https:// URL, not '{params['jwt_issuer']}'.",
+        ),
+    )
+    for failed, message in checks:
+        if failed:
+            return message()
+    return routes_problem(params["routes"]) or limits_problem(params)
+
+
+def limits_problem(params: dict[str, Any]) -> str | None:
+    if not 50 <= params["integration_timeout_ms"] <= 30000:
+        return "integration_timeout_ms must be between 50 and 30000."
+    if params["throttling_rate_limit"] <= 0 or params["throttling_burst_limit"] <= 0:
+        return "throttling_rate_limit and throttling_burst_limit must be positive."
+    return None
+
+
+def routes_problem(routes: list[dict[str, Any]]) -> str | None:
     seen = set()
-    for route in params["routes"]:
+    for route in routes:
         key = route["route_key"]
         if not ROUTE_KEY_PATTERN.match(key):
-            module.fail_json(
-                msg=f"routes: '{key}' is not '<METHOD> /<path>'; every route is explicit and behind the "
+            return (
+                f"routes: '{key}' is not '<METHOD> /<path>'; every route is explicit and behind the "
                 "JWT authorizer ($default and catch-all keys are refused)."
             )
         if key in seen:
-            module.fail_json(msg=f"routes: '{key}' is listed twice.")
+            return f"routes: '{key}' is listed twice."
         seen.add(key)
         if not FUNCTION_ARN_PATTERN.match(route["function_arn"]):
-            module.fail_json(
-                msg=f"routes: '{route['function_arn']}' of '{key}' is not an unqualified Lambda ARN."
-            )
-    if not 50 <= params["integration_timeout_ms"] <= 30000:
-        module.fail_json(msg="integration_timeout_ms must be between 50 and 30000.")
-    if params["throttling_rate_limit"] <= 0 or params["throttling_burst_limit"] <= 0:
-        module.fail_json(msg="throttling_rate_limit and throttling_burst_limit must be positive.")
+            return f"routes: '{route['function_arn']}' of '{key}' is not an unqualified Lambda ARN."
+    return None
 
 
-# --- AWS calls ----------------------------------------------------------------------------------
+# --- describe -----------------------------------------------------------------------------------
 
 
-@AWSRetry.jittered_backoff()
-def paginated(client, operation: str, **params: Any) -> list[dict[str, Any]]:
-    return client.get_paginator(operation).paginate(**params).build_full_result().get("Items", [])
-
-
-def find_api(module: AnsibleAWSModule, client) -> dict[str, Any] | None:
-    name = module.params["name"]
+def find_api(client: Any, name: str) -> dict[str, Any] | None:
     matches = [
-        api for api in paginated(client, "get_apis") if api["Name"] == name and api["ProtocolType"] == "HTTP"
+        api
+        for api in paginate(client, "get_apis", "Items")
+        if api["Name"] == name and api["ProtocolType"] == "HTTP"
     ]
     if len(matches) > 1:
         ids = ", ".join(api["ApiId"] for api in matches)
-        module.fail_json(msg=f"{len(matches)} HTTP APIs are named '{name}': {ids}; keep one.")
+        raise HttpApiError(f"{len(matches)} HTTP APIs are named '{name}': {ids}; keep one.")
     return matches[0] if matches else None
 
 
-def function_policy(lambda_client, function_arn: str) -> list[dict[str, Any]]:
+def function_policy(lambda_client: Any, function_arn: str) -> list[dict[str, Any]]:
     try:
-        policy = lambda_client.get_policy(FunctionName=function_arn, aws_retry=True)["Policy"]
+        policy = lambda_client.get_policy(FunctionName=function_arn)["Policy"]
     except is_boto3_error_code("ResourceNotFoundException"):
         return []
     return json.loads(policy).get("Statement", [])
@@ -331,236 +343,265 @@ def statement_matches(statement: dict[str, Any], source_arn: str) -> bool:
     )
 
 
-# --- ensure -------------------------------------------------------------------------------------
+def find_authorizer(
+    client: Any, api_id: str, routes: list[dict[str, Any]], name: str
+) -> dict[str, Any] | None:
+    """The authorizer the routes use (one call per authorizer, not a listing); the listing is
+    only needed when no route uses one yet."""
+    for authorizer_id in sorted({route["AuthorizerId"] for route in routes if route.get("AuthorizerId")}):
+        authorizer = client.get_authorizer(ApiId=api_id, AuthorizerId=authorizer_id)
+        if authorizer.get("Name") == name:
+            return authorizer
+    found = [
+        item for item in paginate(client, "get_authorizers", "Items", ApiId=api_id) if item["Name"] == name
+    ]
+    return found[0] if found else None
 
 
-class HttpApiManager:
-    def __init__(self, module: AnsibleAWSModule) -> None:
-        self.module = module
-        self.params = module.params
-        self.client = module.client("apigatewayv2", retry_decorator=AWSRetry.jittered_backoff())
-        self.lambda_client = module.client("lambda", retry_decorator=AWSRetry.jittered_backoff())
-        self.changed = False
-        self.diff: dict[str, dict[str, Any]] = {"before": {}, "after": {}}
+@dataclass(frozen=True)
+class ApiState:
+    """The API as it is (api None: it does not exist, nor anything in it)."""
+
+    api: dict[str, Any] | None
+    routes: list[dict[str, Any]] = field(default_factory=list)
+    integrations: list[dict[str, Any]] = field(default_factory=list)
+    authorizer: dict[str, Any] | None = None
+    stage: dict[str, Any] | None = None
+    # Statements of each function the API uses or is to use (only for an existing API).
+    statements: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
 
     @property
-    def check_mode(self) -> bool:
-        return self.module.check_mode
+    def api_id(self) -> str | None:
+        return self.api["ApiId"] if self.api else None
 
-    def change(self) -> bool:
-        """Records a change; True when it may be made (not in check mode)."""
-        self.changed = True
-        return not self.check_mode
+    @property
+    def previous_functions(self) -> set[str]:
+        return {item["IntegrationUri"] for item in self.integrations if item.get("IntegrationUri")}
 
-    # API and tags
 
-    def ensure_api(self, api: dict[str, Any] | None) -> dict[str, Any] | None:
-        tags = self.params["tags"]
-        if api is None:
-            if not self.change():
-                return None
-            return self.client.create_api(
-                Name=self.params["name"],
-                ProtocolType="HTTP",
-                Description=self.params["description"],
-                Tags=tags or {},
-                aws_retry=True,
+def describe_api(client: Any, lambda_client: Any, params: dict[str, Any], present: bool) -> ApiState:
+    api = find_api(client, params["name"])
+    if api is None:
+        return ApiState(None)
+    api_id = api["ApiId"]
+    integrations = paginate(client, "get_integrations", "Items", ApiId=api_id)
+    routes = paginate(client, "get_routes", "Items", ApiId=api_id) if present else []
+    previous = {item["IntegrationUri"] for item in integrations if item.get("IntegrationUri")}
+    wanted = {route["function_arn"] for route in params["routes"] or []} if present else set()
+    stages = paginate(client, "get_stages", "Items", ApiId=api_id) if present else []
+    return ApiState(
+        api=api,
+        routes=routes,
+        integrations=integrations,
+        authorizer=find_authorizer(client, api_id, routes, params["authorizer_name"]) if present else None,
+        stage=next((stage for stage in stages if stage["StageName"] == STAGE_NAME), None),
+        statements={arn: function_policy(lambda_client, arn) for arn in sorted(previous | wanted)},
+    )
+
+
+# --- actions ------------------------------------------------------------------------------------
+
+
+@dataclass
+class Applier:
+    """The clients, the region, and the ids of what the plan made (result.values: api_id,
+    authorizer_id, integration:<function ARN>)."""
+
+    client: Any
+    lambda_client: Any
+    region: str
+    result: ApplyResult = field(default_factory=ApplyResult)
+
+    @property
+    def api_id(self) -> str:
+        return self.result.values["api_id"]
+
+
+@dataclass(frozen=True)
+class CreateApi(Action):
+    kind: ClassVar[str] = "create_api"
+    description: str
+    name: str
+    api_description: str
+    tags: dict[str, Any]
+
+    def apply(self, applier: Applier) -> None:
+        created = applier.client.create_api(
+            Name=self.name, ProtocolType="HTTP", Description=self.api_description, Tags=self.tags
+        )
+        applier.result.values["api_id"] = created["ApiId"]
+
+
+@dataclass(frozen=True)
+class UpdateApiDescription(Action):
+    kind: ClassVar[str] = "update_api"
+    description: str
+    api_description: str
+
+    def apply(self, applier: Applier) -> None:
+        applier.client.update_api(ApiId=applier.api_id, Description=self.api_description)
+
+
+@dataclass(frozen=True)
+class TagApi(Action):
+    kind: ClassVar[str] = "tag_api"
+    description: str
+    arn: str
+    to_set: dict[str, Any]
+    to_remove: list[str]
+
+    def apply(self, applier: Applier) -> None:
+        if self.to_set:
+            applier.client.tag_resource(ResourceArn=self.arn, Tags=self.to_set)
+        if self.to_remove:
+            applier.client.untag_resource(ResourceArn=self.arn, TagKeys=self.to_remove)
+
+
+@dataclass(frozen=True)
+class PutAuthorizer(Action):
+    """Create the authorizer (authorizer_id None) or update it."""
+
+    kind: ClassVar[str] = "put_authorizer"
+    description: str
+    authorizer_id: str | None
+    after: dict[str, Any]
+
+    def apply(self, applier: Applier) -> None:
+        if self.authorizer_id is None:
+            created = applier.client.create_authorizer(ApiId=applier.api_id, **self.after)
+            applier.result.values["authorizer_id"] = created["AuthorizerId"]
+        else:
+            applier.client.update_authorizer(
+                ApiId=applier.api_id, AuthorizerId=self.authorizer_id, **self.after
             )
-        if api.get("Description", "") != self.params["description"] and self.change():
-            self.client.update_api(ApiId=api["ApiId"], Description=self.params["description"], aws_retry=True)
-        self.ensure_tags(api)
-        return api
 
-    def ensure_tags(self, api: dict[str, Any]) -> None:
-        wanted = self.params["tags"]
-        if wanted is None:
-            return
-        current = api.get("Tags", {})
-        arn = f"arn:{partition_of(self.module.region)}:apigateway:{self.module.region}::/apis/{api['ApiId']}"
-        missing = {key: value for key, value in wanted.items() if current.get(key) != value}
-        extra = [key for key in current if key not in wanted] if self.params["purge_tags"] else []
-        self.diff["before"]["tags"], self.diff["after"]["tags"] = current, wanted
-        if missing and self.change():
-            self.client.tag_resource(ResourceArn=arn, Tags=missing, aws_retry=True)
-        if extra and self.change():
-            self.client.untag_resource(ResourceArn=arn, TagKeys=extra, aws_retry=True)
 
-    # authorizer
+@dataclass(frozen=True)
+class PutIntegration(Action):
+    """Create the function's integration (integration_id None) or update it."""
 
-    def find_authorizer(self, api_id: str, routes: list[dict[str, Any]]) -> dict[str, Any] | None:
-        """The authorizer the routes use (one call per authorizer, not a listing); the listing is
-        only needed when no route uses one yet."""
-        name = self.params["authorizer_name"]
-        for authorizer_id in sorted({route["AuthorizerId"] for route in routes if route.get("AuthorizerId")}):
-            authorizer = self.client.get_authorizer(ApiId=api_id, AuthorizerId=authorizer_id, aws_retry=True)
-            if authorizer.get("Name") == name:
-                return authorizer
-        found = [
-            item for item in paginated(self.client, "get_authorizers", ApiId=api_id) if item["Name"] == name
-        ]
-        return found[0] if found else None
+    kind: ClassVar[str] = "put_integration"
+    description: str
+    function_arn: str
+    integration_id: str | None
+    after: dict[str, Any]
 
-    def ensure_authorizer(
-        self, api_id: str | None, routes: list[dict[str, Any]], api_is_new: bool
-    ) -> str | None:
-        desired = desired_authorizer(self.params)
-        current = None if api_is_new or api_id is None else self.find_authorizer(api_id, routes)
-        self.diff["after"]["authorizer"] = desired
-        if current is None:
-            if not self.change():
-                return None
-            return self.client.create_authorizer(ApiId=api_id, **desired, aws_retry=True)["AuthorizerId"]
-        self.diff["before"]["authorizer"] = {key: current.get(key) for key in desired}
-        if differs(desired, current) and self.change():
-            self.client.update_authorizer(
-                ApiId=api_id, AuthorizerId=current["AuthorizerId"], **desired, aws_retry=True
+    def apply(self, applier: Applier) -> None:
+        if self.integration_id is None:
+            created = applier.client.create_integration(ApiId=applier.api_id, **self.after)
+            applier.result.values[f"integration:{self.function_arn}"] = created["IntegrationId"]
+        else:
+            applier.client.update_integration(
+                ApiId=applier.api_id, IntegrationId=self.integration_id, **self.after
             )
-        return current["AuthorizerId"]
 
-    # integrations and routes
 
-    def ensure_integrations(self, api_id: str | None, current: list[dict[str, Any]]) -> dict[str, str | None]:
-        """Integration id per function ARN (None in check mode for one still to create)."""
-        by_uri = {
-            item["IntegrationUri"]: item for item in current if item.get("IntegrationType") == "AWS_PROXY"
-        }
-        ids: dict[str, str | None] = {}
-        for function_arn in sorted({route["function_arn"] for route in self.params["routes"]}):
-            desired = desired_integration(self.params, function_arn)
-            existing = by_uri.get(function_arn)
-            if existing is None:
-                ids[function_arn] = None
-                if self.change():
-                    created = self.client.create_integration(ApiId=api_id, **desired, aws_retry=True)
-                    ids[function_arn] = created["IntegrationId"]
-                continue
-            ids[function_arn] = existing["IntegrationId"]
-            if differs(desired, existing) and self.change():
-                self.client.update_integration(
-                    ApiId=api_id, IntegrationId=existing["IntegrationId"], **desired, aws_retry=True
-                )
-        return ids
+@dataclass(frozen=True)
+class PutRoute(Action):
+    """Create the route (route_id None) or update it: JWT through the authorizer, to the
+    function's integration (ids made earlier in the plan come from the applier)."""
 
-    def ensure_routes(
-        self,
-        api_id: str | None,
-        current: list[dict[str, Any]],
-        authorizer_id: str | None,
-        integration_ids: dict[str, str | None],
-    ) -> None:
-        by_key = {route["RouteKey"]: route for route in current}
-        for route in self.params["routes"]:
-            integration_id = integration_ids[route["function_arn"]]
-            desired = {
-                "AuthorizationType": "JWT",
-                "AuthorizerId": authorizer_id,
-                "Target": f"integrations/{integration_id}",
-            }
-            existing = by_key.get(route["route_key"])
-            if existing is None:
-                if self.change():
-                    self.client.create_route(
-                        ApiId=api_id, RouteKey=route["route_key"], **desired, aws_retry=True
-                    )
-            elif differs(desired, existing) and self.change():
-                self.client.update_route(ApiId=api_id, RouteId=existing["RouteId"], **desired, aws_retry=True)
-        wanted = {route["route_key"] for route in self.params["routes"]}
-        for key, route in by_key.items():
-            if key not in wanted and self.change():
-                self.client.delete_route(ApiId=api_id, RouteId=route["RouteId"], aws_retry=True)
+    kind: ClassVar[str] = "put_route"
+    description: str
+    route_key: str
+    route_id: str | None
+    authorizer_id: str | None
+    function_arn: str
+    integration_id: str | None
 
-    def delete_unused_integrations(self, api_id: str, current: list[dict[str, Any]]) -> None:
-        wanted = {route["function_arn"] for route in self.params["routes"]}
-        for integration in current:
-            if integration.get("IntegrationUri") not in wanted and self.change():
-                self.client.delete_integration(
-                    ApiId=api_id, IntegrationId=integration["IntegrationId"], aws_retry=True
-                )
+    def apply(self, applier: Applier) -> None:
+        values = applier.result.values
+        integration_id = self.integration_id or values[f"integration:{self.function_arn}"]
+        settings = route_settings(self.authorizer_id or values["authorizer_id"], integration_id)
+        if self.route_id is None:
+            applier.client.create_route(ApiId=applier.api_id, RouteKey=self.route_key, **settings)
+        else:
+            applier.client.update_route(ApiId=applier.api_id, RouteId=self.route_id, **settings)
 
-    # stage
 
-    def ensure_stage(self, api_id: str | None, api_is_new: bool) -> None:
-        desired = desired_stage(self.params)
-        stages = [] if api_is_new or api_id is None else paginated(self.client, "get_stages", ApiId=api_id)
-        current = next((stage for stage in stages if stage["StageName"] == STAGE_NAME), None)
-        self.diff["after"]["stage"] = desired
-        if current is None:
-            if self.change():
-                self.client.create_stage(ApiId=api_id, StageName=STAGE_NAME, **desired, aws_retry=True)
-            return
-        self.diff["before"]["stage"] = {key: current.get(key) for key in desired}
-        if differs(desired, current) and self.change():
-            self.client.update_stage(ApiId=api_id, StageName=STAGE_NAME, **desired, aws_retry=True)
+@dataclass(frozen=True)
+class DeleteRoute(Action):
+    kind: ClassVar[str] = "delete_route"
+    description: str
+    route_id: str
 
-    # invoke permissions
+    def apply(self, applier: Applier) -> None:
+        applier.client.delete_route(ApiId=applier.api_id, RouteId=self.route_id)
 
-    def ensure_permissions(self, api_id: str | None, previous_functions: set[str]) -> None:
-        """One statement per route on its function; stale statements of this API are removed from
-        every function the API used before or uses now."""
-        desired: dict[str, dict[str, str]] = {}
-        for route in self.params["routes"]:
-            arn = execution_arn(self.module.region, account_of(route["function_arn"]), api_id or "<new>")
-            sid = statement_id(api_id or "<new>", route["route_key"])
-            desired.setdefault(route["function_arn"], {})[sid] = route_source_arn(arn, route["route_key"])
-        for function_arn in sorted(previous_functions | set(desired)):
-            wanted = desired.get(function_arn, {})
-            statements = function_policy(self.lambda_client, function_arn) if api_id else []
-            ours = {
-                item["Sid"]: item
-                for item in statements
-                if item.get("Sid", "").startswith(statement_prefix(api_id))
-            }
-            for sid, statement in ours.items():
-                if (sid not in wanted or not statement_matches(statement, wanted[sid])) and self.change():
-                    self.lambda_client.remove_permission(
-                        FunctionName=function_arn, StatementId=sid, aws_retry=True
-                    )
-            for sid, source_arn in wanted.items():
-                if sid in ours and statement_matches(ours[sid], source_arn):
-                    continue
-                if self.change():
-                    self.lambda_client.add_permission(
-                        FunctionName=function_arn,
-                        StatementId=sid,
-                        Action=INVOKE_ACTION,
-                        Principal=INVOKE_PRINCIPAL,
-                        SourceArn=source_arn,
-                        aws_retry=True,
-                    )
 
-    # result
+@dataclass(frozen=True)
+class DeleteIntegration(Action):
+    kind: ClassVar[str] = "delete_integration"
+    description: str
+    integration_id: str
 
-    def summary(self, api_id: str | None) -> dict[str, Any]:
-        if api_id is None:
-            return {"name": self.params["name"], "routes": []}
-        api = self.client.get_api(ApiId=api_id, aws_retry=True)
-        integrations = {
-            item["IntegrationId"]: item for item in paginated(self.client, "get_integrations", ApiId=api_id)
-        }
-        routes = []
-        for route in sorted(
-            paginated(self.client, "get_routes", ApiId=api_id), key=lambda item: item["RouteKey"]
-        ):
-            integration = integrations.get(route.get("Target", "").replace("integrations/", ""), {})
-            routes.append(
-                {
-                    "route_key": route["RouteKey"],
-                    "route_id": route["RouteId"],
-                    "function_arn": integration.get("IntegrationUri"),
-                    "authorization_type": route.get("AuthorizationType"),
-                    "authorizer_id": route.get("AuthorizerId"),
-                }
-            )
-        account = account_of(self.params["routes"][0]["function_arn"])
-        return {
-            "id": api_id,
-            "name": api["Name"],
-            "endpoint": api.get("ApiEndpoint"),
-            "execution_arn": execution_arn(self.module.region, account, api_id),
-            "authorizer_id": routes[0]["authorizer_id"] if routes else None,
-            "stage": STAGE_NAME,
-            "routes": routes,
-        }
+    def apply(self, applier: Applier) -> None:
+        applier.client.delete_integration(ApiId=applier.api_id, IntegrationId=self.integration_id)
+
+
+@dataclass(frozen=True)
+class PutStage(Action):
+    kind: ClassVar[str] = "put_stage"
+    description: str
+    exists: bool
+    after: dict[str, Any]
+
+    def apply(self, applier: Applier) -> None:
+        call = applier.client.update_stage if self.exists else applier.client.create_stage
+        call(ApiId=applier.api_id, StageName=STAGE_NAME, **self.after)
+
+
+@dataclass(frozen=True)
+class RemovePermission(Action):
+    kind: ClassVar[str] = "remove_permission"
+    description: str
+    function_arn: str
+    statement_id: str
+
+    def apply(self, applier: Applier) -> None:
+        applier.lambda_client.remove_permission(FunctionName=self.function_arn, StatementId=self.statement_id)
+
+
+@dataclass(frozen=True)
+class AddPermission(Action):
+    """Let the API invoke the function for one route (the statement id and source ARN name
+    the API, so they are made once its id is known)."""
+
+    kind: ClassVar[str] = "add_permission"
+    description: str
+    function_arn: str
+    route_key: str
+
+    def apply(self, applier: Applier) -> None:
+        api_id = applier.api_id
+        arn = execution_arn(applier.region, account_of(self.function_arn), api_id)
+        applier.lambda_client.add_permission(
+            FunctionName=self.function_arn,
+            StatementId=statement_id(api_id, self.route_key),
+            Action=INVOKE_ACTION,
+            Principal=INVOKE_PRINCIPAL,
+            SourceArn=route_source_arn(arn, self.route_key),
+        )
+
+
+@dataclass(frozen=True)
+class DeleteApi(Action):
+    kind: ClassVar[str] = "delete_api"
+    description: str
+
+    def apply(self, applier: Applier) -> None:
+        applier.client.delete_api(ApiId=applier.api_id)
+
+
+# --- plan ---------------------------------------------------------------------------------------
+
+
+def route_settings(authorizer_id: str | None, integration_id: str | None) -> dict[str, Any]:
+    return {
+        "AuthorizationType": "JWT",
+        "AuthorizerId": authorizer_id,
+        "Target": f"integrations/{integration_id}",
+    }
 
 
 def route_map(routes: list[dict[str, Any]], integrations: list[dict[str, Any]]) -> dict[str, str]:
@@ -570,39 +611,237 @@ def route_map(routes: list[dict[str, Any]], integrations: list[dict[str, Any]]) 
     }
 
 
-def ensure_present(manager: HttpApiManager) -> dict[str, Any]:
-    found = find_api(manager.module, manager.client)
-    api = manager.ensure_api(found)
-    api_id = api["ApiId"] if api else None
-    api_is_new = found is None
-    routes = [] if api_is_new else paginated(manager.client, "get_routes", ApiId=api_id)
-    integrations = [] if api_is_new else paginated(manager.client, "get_integrations", ApiId=api_id)
-    manager.diff["before"]["routes"] = route_map(routes, integrations)
-    manager.diff["after"]["routes"] = {
-        route["route_key"]: route["function_arn"] for route in manager.params["routes"]
+@dataclass
+class Diff:
+    before: dict[str, Any] = field(default_factory=dict)
+    after: dict[str, Any] = field(default_factory=dict)
+
+
+def plan_api(state: ApiState, params: dict[str, Any], region: str, diff: Diff) -> list[Action]:
+    name, description, tags = params["name"], params["description"], params["tags"]
+    api = state.api
+    if api is None:
+        return [CreateApi(f"create HTTP API {name}", name, description, tags or {})]
+    actions: list[Action] = []
+    if api.get("Description", "") != description:
+        actions.append(UpdateApiDescription(f"update the description of {name}", description))
+    if tags is not None:
+        current = api.get("Tags", {})
+        diff.before["tags"], diff.after["tags"] = current, tags
+        to_set, to_remove = tag_changes(current, tags, params["purge_tags"])
+        if to_set or to_remove:
+            arn = f"arn:{partition_of(region)}:apigateway:{region}::/apis/{api['ApiId']}"
+            actions.append(TagApi(f"tag HTTP API {name}", arn, to_set, to_remove))
+    return actions
+
+
+def plan_authorizer(state: ApiState, params: dict[str, Any], diff: Diff) -> list[Action]:
+    desired = desired_authorizer(params)
+    diff.after["authorizer"] = desired
+    current = state.authorizer
+    if current is None:
+        return [PutAuthorizer(f"create authorizer {desired['Name']}", None, desired)]
+    diff.before["authorizer"] = {key: current.get(key) for key in desired}
+    if not differs(desired, current):
+        return []
+    return [PutAuthorizer(f"update authorizer {desired['Name']}", current["AuthorizerId"], desired)]
+
+
+def integration_ids(state: ApiState) -> dict[str, str]:
+    return {
+        item["IntegrationUri"]: item["IntegrationId"]
+        for item in state.integrations
+        if item.get("IntegrationType") == "AWS_PROXY"
     }
 
-    authorizer_id = manager.ensure_authorizer(api_id, routes, api_is_new)
-    integration_ids = manager.ensure_integrations(api_id, integrations)
-    manager.ensure_routes(api_id, routes, authorizer_id, integration_ids)
-    if api_id is not None:
-        manager.delete_unused_integrations(api_id, integrations)
-    manager.ensure_stage(api_id, api_is_new)
-    previous_functions = {item["IntegrationUri"] for item in integrations if item.get("IntegrationUri")}
-    manager.ensure_permissions(api_id, previous_functions)
-    return {"changed": manager.changed, "api": manager.summary(api_id), "diff": manager.diff}
+
+def plan_integrations(state: ApiState, params: dict[str, Any]) -> list[Action]:
+    by_uri = {
+        item["IntegrationUri"]: item
+        for item in state.integrations
+        if item.get("IntegrationType") == "AWS_PROXY"
+    }
+    actions: list[Action] = []
+    for function_arn in sorted({route["function_arn"] for route in params["routes"]}):
+        desired = desired_integration(params, function_arn)
+        existing = by_uri.get(function_arn)
+        if existing is None:
+            actions.append(
+                PutIntegration(f"add the integration of {function_arn}", function_arn, None, desired)
+            )
+        elif differs(desired, existing):
+            actions.append(
+                PutIntegration(
+                    f"update the integration of {function_arn}",
+                    function_arn,
+                    existing["IntegrationId"],
+                    desired,
+                )
+            )
+    return actions
 
 
-def ensure_absent(manager: HttpApiManager) -> dict[str, Any]:
-    api = find_api(manager.module, manager.client)
-    if api is None:
-        return {"changed": False, "api": {}}
-    integrations = paginated(manager.client, "get_integrations", ApiId=api["ApiId"])
-    manager.params["routes"] = []
-    manager.ensure_permissions(api["ApiId"], {item["IntegrationUri"] for item in integrations})
-    if manager.change():
-        manager.client.delete_api(ApiId=api["ApiId"], aws_retry=True)
-    return {"changed": True, "api": {}, "diff": {"before": {"api": api["ApiId"]}, "after": {}}}
+def plan_routes(state: ApiState, params: dict[str, Any]) -> list[Action]:
+    authorizer_id = state.authorizer["AuthorizerId"] if state.authorizer else None
+    integrations = integration_ids(state)
+    by_key = {route["RouteKey"]: route for route in state.routes}
+    actions: list[Action] = []
+    for route in params["routes"]:
+        key, function_arn = route["route_key"], route["function_arn"]
+        integration_id = integrations.get(function_arn)
+        existing = by_key.get(key)
+        if existing is None:
+            actions.append(
+                PutRoute(f"add route {key}", key, None, authorizer_id, function_arn, integration_id)
+            )
+        elif (
+            authorizer_id is None
+            or integration_id is None
+            or differs(route_settings(authorizer_id, integration_id), existing)
+        ):
+            actions.append(
+                PutRoute(
+                    f"update route {key}",
+                    key,
+                    existing["RouteId"],
+                    authorizer_id,
+                    function_arn,
+                    integration_id,
+                )
+            )
+    wanted = {route["route_key"] for route in params["routes"]}
+    actions += [
+        DeleteRoute(f"delete route {key}", route["RouteId"])
+        for key, route in by_key.items()
+        if key not in wanted
+    ]
+    return actions
+
+
+def plan_unused_integrations(state: ApiState, params: dict[str, Any]) -> list[Action]:
+    wanted = {route["function_arn"] for route in params["routes"]}
+    return [
+        DeleteIntegration(f"delete the integration of {item.get('IntegrationUri')}", item["IntegrationId"])
+        for item in state.integrations
+        if item.get("IntegrationUri") not in wanted
+    ]
+
+
+def plan_stage(state: ApiState, params: dict[str, Any], diff: Diff) -> list[Action]:
+    desired = desired_stage(params)
+    diff.after["stage"] = desired
+    current = state.stage
+    if current is None:
+        return [PutStage(f"create stage {STAGE_NAME}", False, desired)]
+    diff.before["stage"] = {key: current.get(key) for key in desired}
+    return [PutStage(f"update stage {STAGE_NAME}", True, desired)] if differs(desired, current) else []
+
+
+def plan_permissions(state: ApiState, routes: list[dict[str, Any]], region: str) -> list[Action]:
+    """One statement per route on its function; stale statements of this API are removed from
+    every function the API used before or uses now."""
+    api_id = state.api_id
+    desired: dict[str, dict[str, tuple[str, str]]] = {}
+    for route in routes:
+        arn = execution_arn(region, account_of(route["function_arn"]), api_id or "<new>")
+        sid = statement_id(api_id or "<new>", route["route_key"])
+        source = route_source_arn(arn, route["route_key"])
+        desired.setdefault(route["function_arn"], {})[sid] = (route["route_key"], source)
+    actions: list[Action] = []
+    for function_arn in sorted(state.previous_functions | set(desired)):
+        wanted = desired.get(function_arn, {})
+        statements = state.statements.get(function_arn, []) if api_id else []
+        ours = {
+            item["Sid"]: item
+            for item in statements
+            if item.get("Sid", "").startswith(statement_prefix(api_id))
+        }
+        for sid, statement in ours.items():
+            if sid not in wanted or not statement_matches(statement, wanted[sid][1]):
+                actions.append(
+                    RemovePermission(f"remove permission {sid} from {function_arn}", function_arn, sid)
+                )
+        for sid, (route_key, source_arn) in wanted.items():
+            if sid not in ours or not statement_matches(ours[sid], source_arn):
+                actions.append(
+                    AddPermission(f"let {route_key} invoke {function_arn}", function_arn, route_key)
+                )
+    return actions
+
+
+def plan_present(state: ApiState, params: dict[str, Any], region: str) -> Plan:
+    diff = Diff()
+    actions = plan_api(state, params, region, diff)
+    diff.before["routes"] = route_map(state.routes, state.integrations)
+    diff.after["routes"] = {route["route_key"]: route["function_arn"] for route in params["routes"]}
+    actions += plan_authorizer(state, params, diff)
+    actions += plan_integrations(state, params)
+    actions += plan_routes(state, params)
+    actions += plan_unused_integrations(state, params)
+    actions += plan_stage(state, params, diff)
+    actions += plan_permissions(state, params["routes"], region)
+    return Plan(params["name"], tuple(actions), diff.before, diff.after)
+
+
+def plan_absent(state: ApiState, params: dict[str, Any], region: str) -> Plan:
+    if state.api is None:
+        return Plan(params["name"], (), None, None)
+    actions = plan_permissions(state, [], region)
+    actions.append(DeleteApi(f"delete HTTP API {params['name']}"))
+    return Plan(params["name"], tuple(actions), {"api": state.api_id}, {})
+
+
+# --- result -------------------------------------------------------------------------------------
+
+
+def summary(client: Any, params: dict[str, Any], region: str, api_id: str | None) -> dict[str, Any]:
+    if api_id is None:
+        return {"name": params["name"], "routes": []}
+    api = client.get_api(ApiId=api_id)
+    integrations = {
+        item["IntegrationId"]: item for item in paginate(client, "get_integrations", "Items", ApiId=api_id)
+    }
+    routes = []
+    for route in sorted(
+        paginate(client, "get_routes", "Items", ApiId=api_id), key=lambda item: item["RouteKey"]
+    ):
+        integration = integrations.get(route.get("Target", "").replace("integrations/", ""), {})
+        routes.append(
+            {
+                "route_key": route["RouteKey"],
+                "route_id": route["RouteId"],
+                "function_arn": integration.get("IntegrationUri"),
+                "authorization_type": route.get("AuthorizationType"),
+                "authorizer_id": route.get("AuthorizerId"),
+            }
+        )
+    account = account_of(params["routes"][0]["function_arn"])
+    return {
+        "id": api_id,
+        "name": api["Name"],
+        "endpoint": api.get("ApiEndpoint"),
+        "execution_arn": execution_arn(region, account, api_id),
+        "authorizer_id": routes[0]["authorizer_id"] if routes else None,
+        "stage": STAGE_NAME,
+        "routes": routes,
+    }
+
+
+def ensure(params: dict[str, Any], applier: Applier, check_mode: bool) -> dict[str, Any]:
+    present = params["state"] == "present"
+    state = describe_api(applier.client, applier.lambda_client, params, present)
+    if state.api_id:
+        applier.result.values["api_id"] = state.api_id
+    plan = (plan_present if present else plan_absent)(state, params, applier.region)
+    apply_unless_checking(plan, applier, check_mode)
+    if not present:
+        result: dict[str, Any] = {"changed": plan.changed, "api": {}}
+    else:
+        api_id = applier.result.values.get("api_id")
+        result = {"changed": plan.changed, "api": summary(applier.client, params, applier.region, api_id)}
+    if plan.before is not None:
+        result["diff"] = plan.diff
+    return result
 
 
 def main() -> None:
@@ -632,10 +871,16 @@ def main() -> None:
         supports_check_mode=True,
         required_if=[("state", "present", ["jwt_issuer", "jwt_audience", "routes"])],
     )
-    validate_params(module)
-    manager = HttpApiManager(module)
+    problem = params_problem(module.params)
+    if problem:
+        module.fail_json(msg=problem)
+    applier = Applier(
+        retrying_client(module, "apigatewayv2"), retrying_client(module, "lambda"), module.region
+    )
     try:
-        result = ensure_present(manager) if module.params["state"] == "present" else ensure_absent(manager)
+        result = ensure(module.params, applier, module.check_mode)
+    except HttpApiError as error:
+        module.fail_json(msg=str(error))
     except (botocore.exceptions.ClientError, botocore.exceptions.BotoCoreError) as e:
         module.fail_json_aws(e, msg=f"Failed to manage HTTP API '{module.params['name']}'")
     if not module._diff:

@@ -156,7 +156,8 @@ tags:
 """
 
 import uuid
-from typing import Any
+from dataclasses import dataclass, field
+from typing import Any, ClassVar
 
 try:
     import botocore
@@ -164,12 +165,6 @@ except ImportError:
     pass  # handled by AnsibleAWSModule
 
 from ansible_collections.amazon.aws.plugins.module_utils.modules import AnsibleAWSModule
-from ansible_collections.amazon.aws.plugins.module_utils.retries import AWSRetry
-from ansible_collections.amazon.aws.plugins.module_utils.tagging import (
-    ansible_dict_to_boto3_tag_list,
-    boto3_tag_list_to_ansible_dict,
-    compare_aws_tags,
-)
 from ansible_collections.privatecast.streaming.plugins.module_utils.cloudfront_distribution_config import (
     PRICE_CLASSES,
     RESPONSE_HEADERS_POLICY_SECURITY_HEADERS,
@@ -179,6 +174,19 @@ from ansible_collections.privatecast.streaming.plugins.module_utils.cloudfront_d
     config_differences,
     merged_for_update,
     project,
+)
+from ansible_collections.privatecast.streaming.plugins.module_utils.plan import (
+    Action,
+    ApplyResult,
+    Plan,
+    apply_unless_checking,
+    paginate,
+)
+from ansible_collections.privatecast.streaming.plugins.module_utils.retrying_client import retrying_client
+from ansible_collections.privatecast.streaming.plugins.module_utils.tags import (
+    tag_changes,
+    tag_dict,
+    tag_list,
 )
 
 WAIT_DELAY_SECONDS = 20
@@ -191,64 +199,187 @@ REQUIRED_WHEN_PRESENT = (
 )
 
 
-def find_distribution(client, comment: str) -> dict[str, Any] | None:
+class NotDeployedError(Exception):
+    """The distribution did not reach Deployed within wait_timeout (the cause: the waiter's error)."""
+
+
+@dataclass(frozen=True)
+class Distribution:
+    """The distribution with our comment: its config with the ETag updates need, and its tags."""
+
+    id: str
+    arn: str
+    config: dict[str, Any]
+    etag: str
+    tags: dict[str, str]
+
+
+# --- describe --------------------------------------------------------------------------
+
+
+def find_distribution(client: Any, comment: str) -> dict[str, Any] | None:
     """The summary of the distribution with this comment, if any."""
-    paginator = client.get_paginator("list_distributions")
-    listing = paginator.paginate().build_full_result().get("DistributionList", {})
-    for summary in listing.get("Items") or []:
+    for summary in paginate(client, "list_distributions", "DistributionList.Items"):
         if summary.get("Comment") == comment:
             return summary
     return None
 
 
-def get_config(client, distribution_id: str) -> dict[str, Any]:
-    response = client.get_distribution_config(aws_retry=True, Id=distribution_id)
-    return {"config": response["DistributionConfig"], "etag": response["ETag"]}
-
-
-def get_distribution(client, distribution_id: str) -> dict[str, Any]:
-    response = client.get_distribution(aws_retry=True, Id=distribution_id)
+def get_distribution(client: Any, distribution_id: str) -> dict[str, Any]:
+    response = client.get_distribution(Id=distribution_id)
     return dict(response["Distribution"], ETag=response["ETag"])
 
 
-def get_tags(client, arn: str) -> dict[str, str]:
-    response = client.list_tags_for_resource(aws_retry=True, Resource=arn)
-    return boto3_tag_list_to_ansible_dict(response.get("Tags", {}).get("Items", []))
+def get_tags(client: Any, arn: str) -> dict[str, str]:
+    response = client.list_tags_for_resource(Resource=arn)
+    return tag_dict(response.get("Tags", {}).get("Items", []))
 
 
-def ensure_tags(client, module: AnsibleAWSModule, arn: str) -> bool:
-    if module.params["tags"] is None:
-        return False
-    current = get_tags(client, arn)
-    to_set, to_remove = compare_aws_tags(current, module.params["tags"], module.params["purge_tags"])
-    if not (to_set or to_remove):
-        return False
-    if module.check_mode:
-        return True
-    if to_set:
-        client.tag_resource(
-            aws_retry=True, Resource=arn, Tags={"Items": ansible_dict_to_boto3_tag_list(to_set)}
+def describe_distribution(client: Any, comment: str) -> Distribution | None:
+    summary = find_distribution(client, comment)
+    if summary is None:
+        return None
+    response = client.get_distribution_config(Id=summary["Id"])
+    return Distribution(
+        summary["Id"],
+        summary["ARN"],
+        response["DistributionConfig"],
+        response["ETag"],
+        get_tags(client, summary["ARN"]),
+    )
+
+
+def describe(client: Any, distribution_id: str) -> dict[str, Any]:
+    """The module's return value for a distribution."""
+    distribution = get_distribution(client, distribution_id)
+    return {
+        "id": distribution["Id"],
+        "arn": distribution["ARN"],
+        "domain_name": distribution["DomainName"],
+        "status": distribution["Status"],
+        "tags": get_tags(client, distribution["ARN"]),
+    }
+
+
+# --- actions -----------------------------------------------------------------------------
+
+
+@dataclass
+class Applier:
+    """The client, how long to wait for a deployment (0: do not wait), and the result:
+    values["id"] of the distribution, values["deleted"] once it is gone."""
+
+    client: Any
+    wait_timeout: int
+    result: ApplyResult = field(default_factory=ApplyResult)
+
+    def wait_until_deployed(self, distribution_id: str) -> None:
+        attempts = max(1, self.wait_timeout // WAIT_DELAY_SECONDS)
+        waiter = self.client.get_waiter("distribution_deployed")
+        try:
+            waiter.wait(
+                Id=distribution_id, WaiterConfig={"Delay": WAIT_DELAY_SECONDS, "MaxAttempts": attempts}
+            )
+        except botocore.exceptions.WaiterError as error:
+            raise NotDeployedError(f"Distribution {distribution_id} was not deployed in time") from error
+
+
+@dataclass(frozen=True)
+class CreateDistribution(Action):
+    kind: ClassVar[str] = "create"
+    description: str
+    config: dict[str, Any]
+    tags: dict[str, Any]
+
+    def apply(self, applier: Applier) -> None:
+        config = dict(self.config, CallerReference=str(uuid.uuid4()))
+        response = applier.client.create_distribution_with_tags(
+            DistributionConfigWithTags={"DistributionConfig": config, "Tags": {"Items": tag_list(self.tags)}}
         )
-    if to_remove:
-        client.untag_resource(aws_retry=True, Resource=arn, TagKeys={"Items": to_remove})
-    return True
+        applier.result.values["id"] = response["Distribution"]["Id"]
 
 
-def wait_until_deployed(client, module: AnsibleAWSModule, distribution_id: str) -> None:
-    attempts = max(1, module.params["wait_timeout"] // WAIT_DELAY_SECONDS)
-    waiter = client.get_waiter("distribution_deployed")
-    try:
-        waiter.wait(Id=distribution_id, WaiterConfig={"Delay": WAIT_DELAY_SECONDS, "MaxAttempts": attempts})
-    except botocore.exceptions.WaiterError as error:
-        module.fail_json_aws(error, msg=f"Distribution {distribution_id} was not deployed in time")
+@dataclass(frozen=True)
+class UpdateDistribution(Action):
+    kind: ClassVar[str] = "update"
+    description: str
+    distribution: Distribution
+    config: dict[str, Any]
+
+    def apply(self, applier: Applier) -> None:
+        current = self.distribution
+        applier.client.update_distribution(
+            Id=current.id,
+            IfMatch=current.etag,
+            DistributionConfig=merged_for_update(current.config, self.config),
+        )
 
 
-def desired_config(module: AnsibleAWSModule) -> dict[str, Any]:
-    params = module.params
-    try:
-        api_domain, api_path = api_origin_from_endpoint(params["api_endpoint"])
-    except ValueError as error:
-        module.fail_json(msg=str(error))
+@dataclass(frozen=True)
+class Retag(Action):
+    kind: ClassVar[str] = "tag"
+    description: str
+    arn: str
+    to_set: dict[str, str]
+    to_remove: list[str]
+
+    def apply(self, applier: Applier) -> None:
+        if self.to_set:
+            applier.client.tag_resource(Resource=self.arn, Tags={"Items": tag_list(self.to_set)})
+        if self.to_remove:
+            applier.client.untag_resource(Resource=self.arn, TagKeys={"Items": self.to_remove})
+
+
+@dataclass(frozen=True)
+class WaitDeployed(Action):
+    """Wait for the distribution the plan made or changed (its id from the plan, or from
+    the create before)."""
+
+    kind: ClassVar[str] = "wait"
+    description: str
+    distribution_id: str | None
+
+    def apply(self, applier: Applier) -> None:
+        applier.wait_until_deployed(self.distribution_id or applier.result.values["id"])
+
+
+@dataclass(frozen=True)
+class DisableDistribution(Action):
+    kind: ClassVar[str] = "disable"
+    description: str
+    distribution: Distribution
+
+    def apply(self, applier: Applier) -> None:
+        current = self.distribution
+        disabled = dict(current.config, Enabled=False)
+        applier.client.update_distribution(Id=current.id, IfMatch=current.etag, DistributionConfig=disabled)
+
+
+@dataclass(frozen=True)
+class DeleteDistribution(Action):
+    """Delete once disabled and deployed (waiting for it when asked); a distribution still
+    deploying is left for the next run."""
+
+    kind: ClassVar[str] = "delete"
+    description: str
+    distribution_id: str
+
+    def apply(self, applier: Applier) -> None:
+        if applier.wait_timeout:
+            applier.wait_until_deployed(self.distribution_id)
+        distribution = get_distribution(applier.client, self.distribution_id)
+        if distribution["Status"] != "Deployed":
+            return
+        applier.client.delete_distribution(Id=self.distribution_id, IfMatch=distribution["ETag"])
+        applier.result.values["deleted"] = True
+
+
+# --- plan --------------------------------------------------------------------------------
+
+
+def desired_config(params: dict[str, Any]) -> dict[str, Any]:
+    """The distribution config the options ask for; ValueError for a bad api_endpoint."""
+    api_domain, api_path = api_origin_from_endpoint(params["api_endpoint"])
     return build_distribution_config(
         comment=params["comment"],
         s3_domain_name=params["s3_domain_name"],
@@ -264,80 +395,72 @@ def desired_config(module: AnsibleAWSModule) -> dict[str, Any]:
     )
 
 
-def describe(client, distribution_id: str) -> dict[str, Any]:
-    distribution = get_distribution(client, distribution_id)
-    return {
-        "id": distribution["Id"],
-        "arn": distribution["ARN"],
-        "domain_name": distribution["DomainName"],
-        "status": distribution["Status"],
-        "tags": get_tags(client, distribution["ARN"]),
-    }
+def plan_present(
+    current: Distribution | None,
+    desired: dict[str, Any],
+    tags: dict[str, Any] | None,
+    purge_tags: bool,
+    wait: bool,
+) -> Plan:
+    """Create, or update what differs and the tags. The diff is the config's (tags are in
+    the return value), so a tags-only change has none."""
+    comment = desired["Comment"]
+    if current is None:
+        actions: list[Action] = [CreateDistribution(f"create distribution {comment}", desired, tags or {})]
+        if wait:
+            actions.append(WaitDeployed(f"wait for distribution {comment} to deploy", None))
+        return Plan(comment, tuple(actions), {}, comparable(desired))
+    actions = []
+    before = after = None
+    if config_differences(current.config, desired):
+        actions.append(UpdateDistribution(f"update distribution {comment}", current, desired))
+        before, after = project(current.config, desired), comparable(desired)
+    to_set, to_remove = tag_changes(current.tags, tags, purge_tags)
+    if to_set or to_remove:
+        actions.append(Retag(f"tag distribution {comment}", current.arn, to_set, to_remove))
+    if actions and wait:
+        actions.append(WaitDeployed(f"wait for distribution {comment} to deploy", current.id))
+    return Plan(comment, tuple(actions), before, after)
 
 
-def create(client, module: AnsibleAWSModule, desired: dict[str, Any]) -> dict[str, Any]:
-    diff = {"before": {}, "after": comparable(desired)}
-    if module.check_mode:
-        return {"changed": True, "id": "", "diff": diff}
-    config = dict(desired, CallerReference=str(uuid.uuid4()))
-    tags = ansible_dict_to_boto3_tag_list(module.params["tags"] or {})
-    response = client.create_distribution_with_tags(
-        aws_retry=True, DistributionConfigWithTags={"DistributionConfig": config, "Tags": {"Items": tags}}
-    )
-    distribution_id = response["Distribution"]["Id"]
-    if module.params["wait"]:
-        wait_until_deployed(client, module, distribution_id)
-    return dict(describe(client, distribution_id), changed=True, diff=diff)
+def plan_absent(current: Distribution | None, comment: str, wait: bool) -> Plan:
+    """Disable, then (once deployed, waiting for it with `wait`) delete."""
+    if current is None:
+        return Plan(comment, (), None, None)
+    actions: list[Action] = []
+    if current.config["Enabled"]:
+        actions.append(DisableDistribution(f"disable distribution {comment}", current))
+    if wait or not current.config["Enabled"]:
+        actions.append(DeleteDistribution(f"delete distribution {comment}", current.id))
+    return Plan(comment, tuple(actions), None, None)
 
 
-def ensure_present(client, module: AnsibleAWSModule) -> dict[str, Any]:
-    desired = desired_config(module)
-    summary = find_distribution(client, module.params["comment"])
-    if summary is None:
-        return create(client, module, desired)
-    distribution_id = summary["Id"]
-    current = get_config(client, distribution_id)
-    differences = config_differences(current["config"], desired)
-    changed = bool(differences)
-    if changed and not module.check_mode:
-        client.update_distribution(
-            aws_retry=True,
-            Id=distribution_id,
-            IfMatch=current["etag"],
-            DistributionConfig=merged_for_update(current["config"], desired),
-        )
-    changed |= ensure_tags(client, module, summary["ARN"])
-    if changed and module.params["wait"] and not module.check_mode:
-        wait_until_deployed(client, module, distribution_id)
-    result = dict(describe(client, distribution_id), changed=changed)
-    if differences:
-        result["diff"] = {"before": project(current["config"], desired), "after": comparable(desired)}
+# --- result ------------------------------------------------------------------------------
+
+
+def present_result(
+    client: Any, plan: Plan, current: Distribution | None, applier: Applier, check_mode: bool
+) -> dict[str, Any]:
+    distribution_id = applier.result.values.get("id") or (current.id if current else "")
+    if check_mode and not distribution_id:
+        result: dict[str, Any] = {"changed": True, "id": ""}
+    else:
+        result = dict(describe(client, distribution_id), changed=plan.changed)
+    if plan.after is not None:
+        result["diff"] = plan.diff
     return result
 
 
-def ensure_absent(client, module: AnsibleAWSModule) -> dict[str, Any]:
-    summary = find_distribution(client, module.params["comment"])
-    if summary is None:
+def absent_result(
+    client: Any, plan: Plan, current: Distribution | None, applier: Applier, check_mode: bool
+) -> dict[str, Any]:
+    if current is None:
         return {"changed": False, "id": ""}
-    distribution_id = summary["Id"]
-    current = get_config(client, distribution_id)
-    if module.check_mode:
-        return {"changed": True, "id": distribution_id}
-    if current["config"]["Enabled"]:
-        disabled = dict(current["config"], Enabled=False)
-        response = client.update_distribution(
-            aws_retry=True, Id=distribution_id, IfMatch=current["etag"], DistributionConfig=disabled
-        )
-        current["etag"] = response["ETag"]
-        if not module.params["wait"]:
-            return dict(describe(client, distribution_id), changed=True)
-    if module.params["wait"]:
-        wait_until_deployed(client, module, distribution_id)
-    distribution = get_distribution(client, distribution_id)
-    if distribution["Status"] != "Deployed":
-        return dict(describe(client, distribution_id), changed=False)
-    client.delete_distribution(aws_retry=True, Id=distribution_id, IfMatch=distribution["ETag"])
-    return {"changed": True, "id": distribution_id}
+    if check_mode or applier.result.values.get("deleted"):
+        return {"changed": True, "id": current.id}
+    # Disabled and not waited for, or still deploying from an earlier disable.
+    disabled_now = current.config["Enabled"]
+    return dict(describe(client, current.id), changed=disabled_now)
 
 
 def main() -> None:
@@ -372,12 +495,26 @@ def main() -> None:
             module.fail_json(msg=f"state=present needs values for: {', '.join(empty)}")
     if module.params["aliases"] and not module.params["acm_certificate_arn"]:
         module.fail_json(msg="aliases need acm_certificate_arn (a certificate in us-east-1 covering them)")
-    client = module.client("cloudfront", retry_decorator=AWSRetry.jittered_backoff())
+    params = module.params
+    if params["state"] == "present":
+        try:
+            desired = desired_config(params)
+        except ValueError as error:
+            module.fail_json(msg=str(error))
+    client = retrying_client(module, "cloudfront")
+    applier = Applier(client, params["wait_timeout"] if params["wait"] else 0)
     try:
-        if module.params["state"] == "present":
-            result = ensure_present(client, module)
+        current = describe_distribution(client, params["comment"])
+        if params["state"] == "present":
+            plan = plan_present(current, desired, params["tags"], params["purge_tags"], params["wait"])
+            apply_unless_checking(plan, applier, module.check_mode)
+            result = present_result(client, plan, current, applier, module.check_mode)
         else:
-            result = ensure_absent(client, module)
+            plan = plan_absent(current, params["comment"], params["wait"])
+            apply_unless_checking(plan, applier, module.check_mode)
+            result = absent_result(client, plan, current, applier, module.check_mode)
+    except NotDeployedError as error:
+        module.fail_json_aws(error.__cause__, msg=str(error))
     except (botocore.exceptions.ClientError, botocore.exceptions.BotoCoreError) as error:
         module.fail_json_aws(error, msg="Failed to manage the CloudFront distribution")
     if not module._diff:

@@ -193,8 +193,9 @@ parameter_name:
 
 import json
 import secrets
+from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
-from typing import Any
+from typing import Any, ClassVar
 
 try:
     import botocore
@@ -212,7 +213,6 @@ except ImportError:
 from ansible.module_utils.basic import missing_required_lib
 from ansible_collections.amazon.aws.plugins.module_utils.botocore import is_boto3_error_code
 from ansible_collections.amazon.aws.plugins.module_utils.modules import AnsibleAWSModule
-from ansible_collections.amazon.aws.plugins.module_utils.retries import AWSRetry
 from ansible_collections.privatecast.streaming.plugins.module_utils.cookie_signer import (
     KeyFormatError,
     RsaPrivateKey,
@@ -221,6 +221,22 @@ from ansible_collections.privatecast.streaming.plugins.module_utils.cookie_signe
     public_key_pem,
     sign,
     verify_signature,
+)
+from ansible_collections.privatecast.streaming.plugins.module_utils.plan import (
+    Action,
+    ApplyResult,
+    Plan,
+    apply_unless_checking,
+    paginate,
+)
+from ansible_collections.privatecast.streaming.plugins.module_utils.retrying_client import (
+    RetryingClient,
+    jittered_retry,
+)
+from ansible_collections.privatecast.streaming.plugins.module_utils.tags import (
+    tag_dict,
+    tag_list,
+    tags_to_add,
 )
 
 CLOUDFRONT_KEY_BITS = 2048
@@ -242,31 +258,35 @@ def default_parameter_name(name: str) -> str:
     return f"/privatecast/{stack}/cloudfront/signing-key"
 
 
+class KeyGroupError(Exception):
+    """The options cannot be carried out; the message is the module's failure."""
+
+
 # --------------------------------------------------------------------------- keys
 
 
-def generate_private_key_pem(module: AnsibleAWSModule) -> str:
+def generate_private_key_pem() -> str:
     if not HAS_CRYPTOGRAPHY:
-        module.fail_json(msg=missing_required_lib("cryptography") + " (or give private_key)")
+        raise KeyGroupError(missing_required_lib("cryptography") + " (or give private_key)")
     key = rsa.generate_private_key(public_exponent=65537, key_size=CLOUDFRONT_KEY_BITS)
     return key.private_bytes(
         serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
     ).decode("ascii")
 
 
-def parse_given_key(module: AnsibleAWSModule, pem: str) -> RsaPrivateKey:
+def parse_given_key(pem: str) -> RsaPrivateKey:
     """The given PEM as a key the signer can use, or a clear failure."""
     try:
         key = load_private_key(pem)
     except KeyFormatError as error:
-        module.fail_json(msg=f"private_key is not usable: {error}")
+        raise KeyGroupError(f"private_key is not usable: {error}") from error
     if key.bits != CLOUDFRONT_KEY_BITS:
-        module.fail_json(
-            msg=f"private_key has {key.bits} bits; CloudFront accepts only {CLOUDFRONT_KEY_BITS}-bit RSA keys"
+        raise KeyGroupError(
+            f"private_key has {key.bits} bits; CloudFront accepts only {CLOUDFRONT_KEY_BITS}-bit RSA keys"
         )
     probe = b"privatecast key check"
     if not verify_signature(probe, sign(probe, key), key.public_key):
-        module.fail_json(msg="private_key does not make valid signatures")
+        raise KeyGroupError("private_key does not make valid signatures")
     return key
 
 
@@ -275,21 +295,18 @@ def parse_given_key(module: AnsibleAWSModule, pem: str) -> RsaPrivateKey:
 
 def find_key_group(client: Any, name: str) -> KeyGroup | None:
     """The key group with this name as {id, etag, items}, or None."""
-    marker = None
-    while True:
-        kwargs = {"Marker": marker} if marker else {}
-        page = client.list_key_groups(aws_retry=True, **kwargs)["KeyGroupList"]
-        for entry in page.get("Items") or []:
-            group = entry["KeyGroup"]
-            if group["KeyGroupConfig"]["Name"] == name:
-                return describe_key_group(client, group["Id"])
-        marker = page.get("NextMarker")
-        if not marker:
-            return None
+    entries = paginate(
+        client, "list_key_groups", "KeyGroupList.Items", token=("Marker", "KeyGroupList.NextMarker")
+    )
+    for entry in entries:
+        group = entry["KeyGroup"]
+        if group["KeyGroupConfig"]["Name"] == name:
+            return describe_key_group(client, group["Id"])
+    return None
 
 
 def describe_key_group(client: Any, group_id: str) -> KeyGroup:
-    response = client.get_key_group(Id=group_id, aws_retry=True)
+    response = client.get_key_group(Id=group_id)
     config = response["KeyGroup"]["KeyGroupConfig"]
     return {"id": group_id, "etag": response["ETag"], "items": list(config.get("Items") or [])}
 
@@ -297,7 +314,7 @@ def describe_key_group(client: Any, group_id: str) -> KeyGroup:
 def describe_public_key(client: Any, key_id: str) -> PublicKey | None:
     """A public key as {id, name, created_time, public_key_pem}, or None when it is gone."""
     try:
-        key = client.get_public_key(Id=key_id, aws_retry=True)["PublicKey"]
+        key = client.get_public_key(Id=key_id)["PublicKey"]
     except is_boto3_error_code("NoSuchPublicKey"):
         return None
     config = key["PublicKeyConfig"]
@@ -318,15 +335,14 @@ def create_public_key(client: Any, name: str, pem: str) -> PublicKey:
             "EncodedKey": pem,
             "Comment": f"privatecast signed-cookie key of key group {name}",
         },
-        aws_retry=True,
     )
     return describe_public_key(client, response["PublicKey"]["Id"])
 
 
 def delete_public_key(client: Any, key_id: str) -> None:
     try:
-        etag = client.get_public_key(Id=key_id, aws_retry=True)["ETag"]
-        client.delete_public_key(Id=key_id, IfMatch=etag, aws_retry=True)
+        etag = client.get_public_key(Id=key_id)["ETag"]
+        client.delete_public_key(Id=key_id, IfMatch=etag)
     except is_boto3_error_code(("NoSuchPublicKey", "PublicKeyInUse")):
         pass  # gone already, or trusted by another group that is not ours to change
 
@@ -334,8 +350,8 @@ def delete_public_key(client: Any, key_id: str) -> None:
 def put_key_group(client: Any, name: str, group: KeyGroup | None, items: list[str]) -> str:
     config = {"Name": name, "Items": items, "Comment": "privatecast signed-cookie signers"}
     if group is None:
-        return client.create_key_group(KeyGroupConfig=config, aws_retry=True)["KeyGroup"]["Id"]
-    client.update_key_group(Id=group["id"], IfMatch=group["etag"], KeyGroupConfig=config, aws_retry=True)
+        return client.create_key_group(KeyGroupConfig=config)["KeyGroup"]["Id"]
+    client.update_key_group(Id=group["id"], IfMatch=group["etag"], KeyGroupConfig=config)
     return group["id"]
 
 
@@ -345,9 +361,7 @@ def put_key_group(client: Any, name: str, group: KeyGroup | None, items: list[st
 def read_signing_key(client: Any, parameter_name: str) -> dict[str, str] | None:
     """The stored {key_id, private_key_pem}; None when missing or not in the expected form."""
     try:
-        value = client.get_parameter(Name=parameter_name, WithDecryption=True, aws_retry=True)["Parameter"][
-            "Value"
-        ]
+        value = client.get_parameter(Name=parameter_name, WithDecryption=True)["Parameter"]["Value"]
     except is_boto3_error_code("ParameterNotFound"):
         return None
     try:
@@ -361,7 +375,7 @@ def read_signing_key(client: Any, parameter_name: str) -> dict[str, str] | None:
 
 def parameter_kms_key(client: Any, parameter_name: str) -> str | None:
     response = client.describe_parameters(
-        ParameterFilters=[{"Key": "Name", "Option": "Equals", "Values": [parameter_name]}], aws_retry=True
+        ParameterFilters=[{"Key": "Name", "Option": "Equals", "Values": [parameter_name]}]
     )
     parameters = response.get("Parameters") or []
     return parameters[0].get("KeyId") if parameters else None
@@ -378,28 +392,21 @@ def write_signing_key(
         Value=json.dumps({"key_id": stored["key_id"], "private_key_pem": stored["private_key_pem"]}),
         Type="SecureString",
         Overwrite=True,
-        aws_retry=True,
         **kwargs,
     )
 
 
-def missing_tags(client: Any, parameter_name: str, wanted: dict[str, Any] | None) -> dict[str, str]:
-    if not wanted:
-        return {}
-    response = client.list_tags_for_resource(
-        ResourceType="Parameter", ResourceId=parameter_name, aws_retry=True
-    )
-    current = {tag["Key"]: tag["Value"] for tag in response.get("TagList") or []}
-    return {key: str(value) for key, value in wanted.items() if current.get(key) != str(value)}
+def parameter_tags(client: Any, parameter_name: str) -> dict[str, str]:
+    response = client.list_tags_for_resource(ResourceType="Parameter", ResourceId=parameter_name)
+    return tag_dict(response.get("TagList"))
 
 
-def add_tags(client: Any, parameter_name: str, tags: dict[str, str]) -> None:
-    client.add_tags_to_resource(
-        ResourceType="Parameter",
-        ResourceId=parameter_name,
-        Tags=[{"Key": key, "Value": value} for key, value in sorted(tags.items())],
-        aws_retry=True,
-    )
+def parameter_exists(client: Any, parameter_name: str) -> bool:
+    try:
+        client.get_parameter(Name=parameter_name, WithDecryption=False)
+    except is_boto3_error_code("ParameterNotFound"):
+        return False
+    return True
 
 
 # --------------------------------------------------------------------------- planning
@@ -422,22 +429,22 @@ def keys_to_keep(
 
 
 def choose_current_key(
-    module: AnsibleAWSModule,
     stored: dict[str, str] | None,
     group_keys: list[PublicKey],
     given_key: RsaPrivateKey | None,
+    rotate: bool,
 ) -> tuple[PublicKey | None, bool]:
     """(current key or None, whether a new key must become current)."""
     current = None
     if stored is not None:
         current = next((key for key in group_keys if key["id"] == stored["key_id"]), None)
     if given_key is None:
-        return current, module.params["rotate"] or current is None
+        return current, rotate or current is None
     if current is not None and same_public_key(current["public_key_pem"], given_key):
         return current, False
-    if current is not None and not module.params["rotate"]:
-        module.fail_json(
-            msg=f"private_key differs from the current signing key {current['id']}; set rotate: true "
+    if current is not None and not rotate:
+        raise KeyGroupError(
+            f"private_key differs from the current signing key {current['id']}; set rotate: true "
             "to make it current"
         )
     return current, True
@@ -470,7 +477,18 @@ def public_key_view(key: PublicKey, current_id: str | None) -> dict[str, Any]:
     }
 
 
-# --------------------------------------------------------------------------- states
+# --------------------------------------------------------------------------- describe
+
+
+@dataclass(frozen=True)
+class Found:
+    """The key group, its keys, the stored signing key and what the parameter has."""
+
+    group: KeyGroup | None
+    group_keys: list[PublicKey]
+    stored: dict[str, str] | None
+    parameter_kms_key: str | None
+    parameter_tags: dict[str, str] | None  # None: not read (no parameter, or no tags asked)
 
 
 def describe_group_keys(client: Any, group: KeyGroup | None) -> list[PublicKey]:
@@ -478,147 +496,267 @@ def describe_group_keys(client: Any, group: KeyGroup | None) -> list[PublicKey]:
     return [key for key in keys if key is not None]
 
 
-def make_new_key(module: AnsibleAWSModule, client: Any) -> tuple[PublicKey, str]:
-    """(public key, private PEM) of a new current key: the given PEM or a generated one."""
-    pem = module.params["private_key"] or generate_private_key_pem(module)
-    return create_public_key(client, module.params["name"], public_key_pem(load_private_key(pem))), pem
+def describe_present(cloudfront: Any, ssm: Any, params: dict[str, Any]) -> Found:
+    group = find_key_group(cloudfront, params["name"])
+    parameter_name = params["parameter_name"]
+    stored = read_signing_key(ssm, parameter_name)
+    has_parameter = stored is not None or parameter_exists(ssm, parameter_name)
+    return Found(
+        group=group,
+        group_keys=describe_group_keys(cloudfront, group),
+        stored=stored,
+        parameter_kms_key=(
+            parameter_kms_key(ssm, parameter_name) if stored is not None and params["kms_key_id"] else None
+        ),
+        parameter_tags=parameter_tags(ssm, parameter_name) if has_parameter and params["tags"] else None,
+    )
 
 
-def ensure_parameter(
-    module: AnsibleAWSModule,
-    client: Any,
-    stored: dict[str, str] | None,
-    new_key: PublicKey | None,
-    new_pem: str | None,
-) -> bool:
-    """Write the current key to SSM when it changed (or its KMS key did); tag it. Returns changed."""
-    parameter_name = module.params["parameter_name"]
-    kms_key_id = module.params["kms_key_id"]
-    rewrite = None
-    if new_key is not None:
-        rewrite = {"key_id": new_key["id"], "private_key_pem": new_pem}
-    elif (
-        stored is not None
-        and kms_key_id
-        and not kms_key_matches(parameter_kms_key(client, parameter_name), kms_key_id)
-    ):
-        rewrite = stored
-    changed = rewrite is not None or (stored is None and module.check_mode)
-    if rewrite is not None and not module.check_mode:
+# --------------------------------------------------------------------------- actions
+
+
+@dataclass
+class Applier:
+    cloudfront: Any
+    ssm: Any
+    result: ApplyResult = field(default_factory=ApplyResult)
+
+
+@dataclass(frozen=True)
+class CreateKey(Action):
+    """A new public key from the given PEM, or from one generated now; the key and its PEM
+    go to result.values (new_key, new_pem) for the actions after it."""
+
+    kind: ClassVar[str] = "create_key"
+    description: str
+    group_name: str
+    private_key: str | None
+
+    def apply(self, applier: Applier) -> None:
+        pem = self.private_key or generate_private_key_pem()
+        key = create_public_key(applier.cloudfront, self.group_name, public_key_pem(load_private_key(pem)))
+        applier.result.values.update(new_key=key, new_pem=pem)
+
+
+def _new_key_id(applier: Applier) -> list[str]:
+    new_key = applier.result.values.get("new_key")
+    return [new_key["id"]] if new_key else []
+
+
+@dataclass(frozen=True)
+class PutKeyGroup(Action):
+    """Create or update the group to trust `key_ids` (plus the key CreateKey made)."""
+
+    kind: ClassVar[str] = "put_key_group"
+    description: str
+    name: str
+    group: KeyGroup | None
+    key_ids: list[str]
+
+    def apply(self, applier: Applier) -> None:
+        items = self.key_ids + _new_key_id(applier)
+        applier.result.values["group_id"] = put_key_group(applier.cloudfront, self.name, self.group, items)
+
+
+@dataclass(frozen=True)
+class DeletePublicKey(Action):
+    kind: ClassVar[str] = "delete_public_key"
+    description: str
+    key_id: str
+
+    def apply(self, applier: Applier) -> None:
+        delete_public_key(applier.cloudfront, self.key_id)
+
+
+@dataclass(frozen=True)
+class WriteSigningKey(Action):
+    """Store `stored` (None: the key CreateKey made) as the signing key."""
+
+    kind: ClassVar[str] = "write_signing_key"
+    description: str
+    parameter_name: str
+    stored: dict[str, str] | None
+    kms_key_id: str | None
+    group_name: str
+
+    def apply(self, applier: Applier) -> None:
+        values = applier.result.values
+        stored = self.stored or {"key_id": values["new_key"]["id"], "private_key_pem": values["new_pem"]}
         write_signing_key(
-            client, parameter_name, rewrite, kms_key_id=kms_key_id, group_name=module.params["name"]
+            applier.ssm, self.parameter_name, stored, kms_key_id=self.kms_key_id, group_name=self.group_name
         )
-    if stored is None and module.check_mode:
-        return changed
-    tags = missing_tags(client, parameter_name, module.params["tags"])
-    if tags and not module.check_mode:
-        add_tags(client, parameter_name, tags)
-    return changed or bool(tags)
 
 
-def ensure_present(module: AnsibleAWSModule, cloudfront: Any, ssm: Any) -> dict[str, Any]:
-    name = module.params["name"]
-    if module.params["private_key"]:
-        given_key = parse_given_key(module, module.params["private_key"])
-    else:
-        given_key = None
-    group = find_key_group(cloudfront, name)
-    group_keys = describe_group_keys(cloudfront, group)
-    stored = read_signing_key(ssm, module.params["parameter_name"])
-    current, needs_new_key = choose_current_key(module, stored, group_keys, given_key)
+@dataclass(frozen=True)
+class TagParameter(Action):
+    kind: ClassVar[str] = "tag_parameter"
+    description: str
+    parameter_name: str
+    tags: dict[str, str]
 
-    new_key = new_pem = None
-    if needs_new_key and not module.check_mode:
-        new_key, new_pem = make_new_key(module, cloudfront)
-    now = utc_now()
-    current_key = new_key if needs_new_key else current
+    def apply(self, applier: Applier) -> None:
+        applier.ssm.add_tags_to_resource(
+            ResourceType="Parameter", ResourceId=self.parameter_name, Tags=tag_list(self.tags)
+        )
+
+
+@dataclass(frozen=True)
+class DeleteKeyGroup(Action):
+    kind: ClassVar[str] = "delete_key_group"
+    description: str
+    group: KeyGroup
+
+    def apply(self, applier: Applier) -> None:
+        applier.cloudfront.delete_key_group(Id=self.group["id"], IfMatch=self.group["etag"])
+
+
+@dataclass(frozen=True)
+class DeleteParameter(Action):
+    kind: ClassVar[str] = "delete_parameter"
+    description: str
+    parameter_name: str
+
+    def apply(self, applier: Applier) -> None:
+        applier.ssm.delete_parameter(Name=self.parameter_name)
+
+
+# --------------------------------------------------------------------------- plans
+
+
+@dataclass(frozen=True)
+class KeyPlan:
+    """The plan and what the return value says about the keys once it is applied."""
+
+    plan: Plan
+    current_key: PublicKey | None  # None: the new key (or none yet)
+    final_keys: list[PublicKey]  # the kept keys (the new key is added after applying)
+    removed_ids: list[str]
+
+
+def _parameter_actions(found: Found, params: dict[str, Any], needs_new_key: bool) -> list[Action]:
+    """Write the current key to SSM when it changed (or its KMS key did); tag the parameter."""
+    parameter_name, kms_key_id, name = params["parameter_name"], params["kms_key_id"], params["name"]
+    actions: list[Action] = []
+    stored = found.stored
+    if needs_new_key:
+        actions.append(
+            WriteSigningKey(f"store the new key in {parameter_name}", parameter_name, None, kms_key_id, name)
+        )
+    elif stored is not None and kms_key_id and not kms_key_matches(found.parameter_kms_key, kms_key_id):
+        actions.append(
+            WriteSigningKey(
+                f"encrypt {parameter_name} with {kms_key_id}", parameter_name, stored, kms_key_id, name
+            )
+        )
+    wanted = {key: str(value) for key, value in (params["tags"] or {}).items()}
+    if found.parameter_tags is not None or (wanted and needs_new_key):
+        to_set = tags_to_add(found.parameter_tags or {}, wanted)
+        if to_set:
+            actions.append(TagParameter(f"tag {parameter_name}", parameter_name, to_set))
+    return actions
+
+
+def plan_present(
+    found: Found, params: dict[str, Any], given_key: RsaPrivateKey | None, now: datetime
+) -> KeyPlan:
+    name = params["name"]
+    group, group_keys = found.group, found.group_keys
+    current, needs_new_key = choose_current_key(found.stored, group_keys, given_key, params["rotate"])
+    current_key = None if needs_new_key else current
     previous = [key for key in group_keys if current_key is None or key["id"] != current_key["id"]]
-    if module.params["revoke"]:
+    if params["revoke"]:
         kept = []
     else:
         current_created = now if needs_new_key else current["created_time"]
-        kept = keys_to_keep(previous, current_created, now, module.params["grace_period"])
+        kept = keys_to_keep(previous, current_created, now, params["grace_period"])
     final_keys = kept + ([current_key] if current_key else [])
     final_ids = [key["id"] for key in final_keys]
     removed_ids = [key["id"] for key in group_keys if key["id"] not in final_ids]
 
-    group_changed = group is None or needs_new_key or set(group["items"]) != set(final_ids)
-    group_id = group["id"] if group else None
-    if group_changed and not module.check_mode:
-        group_id = put_key_group(cloudfront, name, group, final_ids)
-        for key_id in removed_ids:
-            delete_public_key(cloudfront, key_id)
-    parameter_changed = ensure_parameter(module, ssm, stored, new_key, new_pem)
+    actions: list[Action] = []
+    if needs_new_key:
+        actions.append(CreateKey(f"create a new signing key for {name}", name, params["private_key"]))
+    if group is None or needs_new_key or set(group["items"]) != set(final_ids):
+        actions.append(PutKeyGroup(f"set the keys of key group {name}", name, group, final_ids))
+        actions += [DeletePublicKey(f"delete public key {key_id}", key_id) for key_id in removed_ids]
+    actions += _parameter_actions(found, params, needs_new_key)
 
-    current_id = current_key["id"] if current_key else None
     after_ids = final_ids + (["(new key)"] if current_key is None else [])
+    before = {
+        "key_ids": group["items"] if group else [],
+        "current_key_id": found.stored and found.stored["key_id"],
+    }
+    after = {"key_ids": after_ids, "current_key_id": current_key["id"] if current_key else "(new key)"}
+    return KeyPlan(Plan(name, tuple(actions), before, after), current_key, final_keys, removed_ids)
+
+
+def present_result(
+    key_plan: KeyPlan, found: Found, params: dict[str, Any], applied: ApplyResult
+) -> dict[str, Any]:
+    new_key = applied.values.get("new_key")
+    current_key = key_plan.current_key or new_key
+    final_keys = key_plan.final_keys + ([new_key] if new_key else [])
+    current_id = current_key["id"] if current_key else None
+    group = found.group
     return {
-        "changed": group_changed or parameter_changed,
-        "key_group_id": group_id,
-        "key_group_name": name,
+        "changed": key_plan.plan.changed,
+        "key_group_id": applied.values.get("group_id") or (group["id"] if group else None),
+        "key_group_name": params["name"],
         "current_key_id": current_id,
-        "key_ids": final_ids,
+        "key_ids": [key["id"] for key in final_keys],
         "public_keys": [public_key_view(key, current_id) for key in final_keys],
-        "removed_key_ids": removed_ids,
-        "parameter_name": module.params["parameter_name"],
-        "diff": {
-            "before": {
-                "key_ids": group["items"] if group else [],
-                "current_key_id": stored and stored["key_id"],
-            },
-            "after": {"key_ids": after_ids, "current_key_id": current_id or "(new key)"},
-        },
+        "removed_key_ids": key_plan.removed_ids,
+        "parameter_name": params["parameter_name"],
+        "diff": key_plan.plan.diff,
     }
 
 
-def parameter_exists(client: Any, parameter_name: str) -> bool:
-    try:
-        client.get_parameter(Name=parameter_name, WithDecryption=False, aws_retry=True)
-    except is_boto3_error_code("ParameterNotFound"):
-        return False
-    return True
+def plan_absent(group: KeyGroup | None, has_parameter: bool, name: str, parameter_name: str) -> Plan:
+    actions: list[Action] = []
+    if group is not None:
+        actions.append(DeleteKeyGroup(f"delete key group {name}", group))
+        actions += [DeletePublicKey(f"delete public key {key_id}", key_id) for key_id in group["items"]]
+    if has_parameter:
+        actions.append(DeleteParameter(f"delete {parameter_name}", parameter_name))
+    before = {"key_group": name if group else None, "parameter": parameter_name if has_parameter else None}
+    return Plan(name, tuple(actions), before, {"key_group": None, "parameter": None})
 
 
-def ensure_absent(module: AnsibleAWSModule, cloudfront: Any, ssm: Any) -> dict[str, Any]:
-    name = module.params["name"]
-    parameter_name = module.params["parameter_name"]
-    group = find_key_group(cloudfront, name)
-    has_parameter = parameter_exists(ssm, parameter_name)
-    if not module.check_mode:
-        if group is not None:
-            cloudfront.delete_key_group(Id=group["id"], IfMatch=group["etag"], aws_retry=True)
-            for key_id in group["items"]:
-                delete_public_key(cloudfront, key_id)
-        if has_parameter:
-            ssm.delete_parameter(Name=parameter_name, aws_retry=True)
+def ensure_present(params: dict[str, Any], applier: Applier, check_mode: bool) -> dict[str, Any]:
+    given_key = parse_given_key(params["private_key"]) if params["private_key"] else None
+    found = describe_present(applier.cloudfront, applier.ssm, params)
+    key_plan = plan_present(found, params, given_key, utc_now())
+    applied = apply_unless_checking(key_plan.plan, applier, check_mode)
+    return present_result(key_plan, found, params, applied)
+
+
+def ensure_absent(params: dict[str, Any], applier: Applier, check_mode: bool) -> dict[str, Any]:
+    name, parameter_name = params["name"], params["parameter_name"]
+    group = find_key_group(applier.cloudfront, name)
+    plan = plan_absent(group, parameter_exists(applier.ssm, parameter_name), name, parameter_name)
+    apply_unless_checking(plan, applier, check_mode)
     return {
-        "changed": group is not None or has_parameter,
+        "changed": plan.changed,
         "key_group_name": name,
         "removed_key_ids": group["items"] if group else [],
         "parameter_name": parameter_name,
-        "diff": {
-            "before": {
-                "key_group": name if group else None,
-                "parameter": parameter_name if has_parameter else None,
-            },
-            "after": {"key_group": None, "parameter": None},
-        },
+        "diff": plan.diff,
     }
 
 
-def validate_params(module: AnsibleAWSModule) -> None:
-    name = module.params["name"]
+def params_problem(params: dict[str, Any]) -> str | None:
+    """Why the options cannot work together, or None."""
+    name = params["name"]
     if not name or len(name) > MAX_NAME_LENGTH or not set(name) <= NAME_PATTERN_CHARS:
-        module.fail_json(
-            msg=f"name must be 1-{MAX_NAME_LENGTH} letters, digits, '-' or '_' (CloudFront's rule for "
+        return (
+            f"name must be 1-{MAX_NAME_LENGTH} letters, digits, '-' or '_' (CloudFront's rule for "
             f"key group and public key names), not {name!r}"
         )
-    if module.params["revoke"] and not module.params["rotate"]:
-        module.fail_json(msg="revoke: true needs rotate: true (the new key replaces every revoked one)")
-    if module.params["grace_period"] < 0:
-        module.fail_json(msg="grace_period must be zero or more seconds")
-    if not module.params["parameter_name"]:
-        module.params["parameter_name"] = default_parameter_name(name)
+    if params["revoke"] and not params["rotate"]:
+        return "revoke: true needs rotate: true (the new key replaces every revoked one)"
+    if params["grace_period"] < 0:
+        return "grace_period must be zero or more seconds"
+    return None
 
 
 def main() -> None:
@@ -634,15 +772,23 @@ def main() -> None:
         tags=dict(type="dict", aliases=["resource_tags"]),
     )
     module = AnsibleAWSModule(argument_spec=argument_spec, supports_check_mode=True)
-    validate_params(module)
-    retry = AWSRetry.jittered_backoff()
-    cloudfront = module.client("cloudfront", retry_decorator=retry)
-    ssm = module.client("ssm", retry_decorator=retry)
+    params = module.params
+    problem = params_problem(params)
+    if problem:
+        module.fail_json(msg=problem)
+    if not params["parameter_name"]:
+        params["parameter_name"] = default_parameter_name(params["name"])
+    retry = jittered_retry()
+    applier = Applier(
+        RetryingClient(module.client("cloudfront"), retry), RetryingClient(module.client("ssm"), retry)
+    )
     try:
-        if module.params["state"] == "present":
-            result = ensure_present(module, cloudfront, ssm)
+        if params["state"] == "present":
+            result = ensure_present(params, applier, module.check_mode)
         else:
-            result = ensure_absent(module, cloudfront, ssm)
+            result = ensure_absent(params, applier, module.check_mode)
+    except KeyGroupError as error:
+        module.fail_json(msg=str(error))
     except (botocore.exceptions.ClientError, botocore.exceptions.BotoCoreError) as error:
         module.fail_json_aws(error, msg=f"Failed to manage CloudFront key group {module.params['name']}")
     if not module._diff:

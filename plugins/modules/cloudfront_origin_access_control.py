@@ -81,7 +81,8 @@ origin_access_control:
       type: str
 """
 
-from typing import Any
+from dataclasses import dataclass
+from typing import Any, ClassVar
 
 try:
     import botocore
@@ -91,7 +92,15 @@ except ImportError:
 from ansible.module_utils.common.dict_transformations import camel_dict_to_snake_dict
 from ansible_collections.amazon.aws.plugins.module_utils.botocore import is_boto3_error_code
 from ansible_collections.amazon.aws.plugins.module_utils.modules import AnsibleAWSModule
-from ansible_collections.amazon.aws.plugins.module_utils.retries import AWSRetry
+from ansible_collections.privatecast.streaming.plugins.module_utils.plan import (
+    Action,
+    ClientApplier,
+    Plan,
+    apply_unless_checking,
+    differs,
+    paginate,
+)
+from ansible_collections.privatecast.streaming.plugins.module_utils.retrying_client import retrying_client
 
 FIXED_SETTINGS = {
     "SigningProtocol": "sigv4",
@@ -100,68 +109,120 @@ FIXED_SETTINGS = {
 }
 
 
-def find_control_id(client, name: str) -> str | None:
-    paginator = client.get_paginator("list_origin_access_controls")
-    listing = paginator.paginate().build_full_result().get("OriginAccessControlList", {})
-    for summary in listing.get("Items") or []:
+@dataclass(frozen=True)
+class Control:
+    """An origin access control as CloudFront has it, with the ETag updates and deletes need."""
+
+    id: str
+    config: dict[str, Any]
+    etag: str | None
+
+
+# --- describe --------------------------------------------------------------------------
+
+
+def find_control_id(client: Any, name: str) -> str | None:
+    for summary in paginate(client, "list_origin_access_controls", "OriginAccessControlList.Items"):
         if summary.get("Name") == name:
             return summary["Id"]
     return None
 
 
-def get_control(client, control_id: str) -> dict[str, Any]:
-    """The control's config and its ETag (needed for updates and deletes)."""
-    response = client.get_origin_access_control(aws_retry=True, Id=control_id)
-    return {
-        "config": response["OriginAccessControl"]["OriginAccessControlConfig"],
-        "etag": response.get("ETag"),
-    }
+def describe_control(client: Any, name: str) -> Control | None:
+    control_id = find_control_id(client, name)
+    if control_id is None:
+        return None
+    response = client.get_origin_access_control(Id=control_id)
+    return Control(
+        control_id, response["OriginAccessControl"]["OriginAccessControlConfig"], response.get("ETag")
+    )
+
+
+# --- actions -----------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class CreateControl(Action):
+    kind: ClassVar[str] = "create"
+    description: str
+    after: dict[str, Any]
+
+    def apply(self, applier: ClientApplier) -> None:
+        response = applier.client.create_origin_access_control(OriginAccessControlConfig=self.after)
+        applier.result.values["id"] = response["OriginAccessControl"]["Id"]
+
+
+@dataclass(frozen=True)
+class UpdateControl(Action):
+    kind: ClassVar[str] = "update"
+    description: str
+    control_id: str
+    etag: str | None
+    before: dict[str, Any]
+    after: dict[str, Any]
+
+    def apply(self, applier: ClientApplier) -> None:
+        applier.client.update_origin_access_control(
+            Id=self.control_id, IfMatch=self.etag, OriginAccessControlConfig=self.after
+        )
+
+
+@dataclass(frozen=True)
+class DeleteControl(Action):
+    kind: ClassVar[str] = "delete"
+    description: str
+    control_id: str
+    etag: str | None
+    before: dict[str, Any]
+
+    def apply(self, applier: ClientApplier) -> None:
+        applier.client.delete_origin_access_control(Id=self.control_id, IfMatch=self.etag)
+
+
+# --- plan --------------------------------------------------------------------------------
 
 
 def desired_config(name: str, description: str) -> dict[str, str]:
     return dict(FIXED_SETTINGS, Name=name, Description=description)
 
 
-def differs(current: dict[str, Any], desired: dict[str, str]) -> bool:
-    return any(current.get(key, "") != value for key, value in desired.items())
+def plan_present(current: Control | None, desired: dict[str, str]) -> Plan:
+    name = desired["Name"]
+    if current is None:
+        actions: tuple[Action, ...] = (CreateControl(f"create origin access control {name}", desired),)
+        return Plan(name, actions, {}, desired)
+    if not differs(desired, current.config):
+        return Plan(name, (), current.config, current.config)
+    update = UpdateControl(
+        f"update origin access control {name}", current.id, current.etag, current.config, desired
+    )
+    return Plan(name, (update,), current.config, desired)
+
+
+def plan_absent(current: Control | None, name: str) -> Plan:
+    if current is None:
+        return Plan(name, (), {}, {})
+    delete = DeleteControl(f"delete origin access control {name}", current.id, current.etag, current.config)
+    return Plan(name, (delete,), current.config, {})
+
+
+# --- result ------------------------------------------------------------------------------
 
 
 def result_for(control_id: str, config: dict[str, Any]) -> dict[str, Any]:
     return {"id": control_id, "origin_access_control": camel_dict_to_snake_dict(config)}
 
 
-def ensure_present(client, module: AnsibleAWSModule) -> dict[str, Any]:
-    desired = desired_config(module.params["name"], module.params["description"])
-    control_id = find_control_id(client, module.params["name"])
-    if control_id is None:
-        if module.check_mode:
-            return dict(result_for("", desired), changed=True, diff={"before": {}, "after": desired})
-        response = client.create_origin_access_control(aws_retry=True, OriginAccessControlConfig=desired)
-        created = response["OriginAccessControl"]
-        return dict(
-            result_for(created["Id"], desired),
-            changed=True,
-            diff={"before": {}, "after": desired},
-        )
-    current = get_control(client, control_id)
-    if not differs(current["config"], desired):
-        return dict(result_for(control_id, current["config"]), changed=False)
-    diff = {"before": current["config"], "after": desired}
-    if not module.check_mode:
-        client.update_origin_access_control(
-            aws_retry=True, Id=control_id, IfMatch=current["etag"], OriginAccessControlConfig=desired
-        )
-    return dict(result_for(control_id, desired), changed=True, diff=diff)
-
-
-def ensure_absent(client, module: AnsibleAWSModule) -> dict[str, Any]:
-    control_id = find_control_id(client, module.params["name"])
-    if control_id is None:
-        return {"id": "", "changed": False}
-    current = get_control(client, control_id)
-    if not module.check_mode:
-        client.delete_origin_access_control(aws_retry=True, Id=control_id, IfMatch=current["etag"])
-    return {"id": control_id, "changed": True, "diff": {"before": current["config"], "after": {}}}
+def outcome(plan: Plan, current: Control | None, applier: ClientApplier, present: bool) -> dict[str, Any]:
+    """The module's return value (the diff only when something changes)."""
+    control_id = applier.result.values.get("id") or (current.id if current else "")
+    if present:
+        result = dict(result_for(control_id, plan.after), changed=plan.changed)
+    else:
+        result = {"id": control_id, "changed": plan.changed}
+    if plan.changed:
+        result["diff"] = plan.diff
+    return result
 
 
 def main() -> None:
@@ -175,12 +236,17 @@ def main() -> None:
     )
     if not 1 <= len(module.params["name"]) <= 64:
         module.fail_json(msg="name must be 1 to 64 characters long")
-    client = module.client("cloudfront", retry_decorator=AWSRetry.jittered_backoff())
+    name = module.params["name"]
+    present = module.params["state"] == "present"
+    applier = ClientApplier(retrying_client(module, "cloudfront"))
     try:
-        if module.params["state"] == "present":
-            result = ensure_present(client, module)
+        current = describe_control(applier.client, name)
+        if present:
+            plan = plan_present(current, desired_config(name, module.params["description"]))
         else:
-            result = ensure_absent(client, module)
+            plan = plan_absent(current, name)
+        apply_unless_checking(plan, applier, module.check_mode)
+        result = outcome(plan, current, applier, present)
     except is_boto3_error_code("OriginAccessControlInUse") as error:
         module.fail_json_aws(error, msg="The origin access control is still used by a distribution")
     except (botocore.exceptions.ClientError, botocore.exceptions.BotoCoreError) as error:  # pylint: disable=duplicate-except

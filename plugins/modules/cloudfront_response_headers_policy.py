@@ -79,7 +79,8 @@ content_security_policy:
   sample: "default-src 'none'; script-src 'self'; ..."
 """
 
-from typing import Any
+from dataclasses import dataclass
+from typing import Any, ClassVar
 
 try:
     import botocore
@@ -88,7 +89,6 @@ except ImportError:
 
 from ansible_collections.amazon.aws.plugins.module_utils.botocore import is_boto3_error_code
 from ansible_collections.amazon.aws.plugins.module_utils.modules import AnsibleAWSModule
-from ansible_collections.amazon.aws.plugins.module_utils.retries import AWSRetry
 from ansible_collections.privatecast.streaming.plugins.module_utils.cloudfront_distribution_config import (
     comparable,
     config_differences,
@@ -98,68 +98,119 @@ from ansible_collections.privatecast.streaming.plugins.module_utils.cloudfront_p
     build_policy_config,
     content_security_policy,
 )
+from ansible_collections.privatecast.streaming.plugins.module_utils.plan import (
+    Action,
+    ClientApplier,
+    Plan,
+    apply_unless_checking,
+    paginate,
+)
+from ansible_collections.privatecast.streaming.plugins.module_utils.retrying_client import retrying_client
 
 
-def find_policy_id(client, name: str) -> str | None:
+@dataclass(frozen=True)
+class Policy:
+    id: str
+    config: dict[str, Any]
+    etag: str
+
+
+# --- describe ----------------------------------------------------------------------------
+
+
+def find_policy_id(client: Any, name: str) -> str | None:
     """Id of the custom policy with this name (the listing pages by Marker)."""
-    marker = ""
-    while True:
-        args = {"Type": "custom", **({"Marker": marker} if marker else {})}
-        listing = client.list_response_headers_policies(aws_retry=True, **args)["ResponseHeadersPolicyList"]
-        for item in listing.get("Items") or []:
-            policy = item["ResponseHeadersPolicy"]
-            if policy["ResponseHeadersPolicyConfig"]["Name"] == name:
-                return policy["Id"]
-        marker = listing.get("NextMarker") or ""
-        if not marker:
-            return None
+    items = paginate(
+        client,
+        "list_response_headers_policies",
+        "ResponseHeadersPolicyList.Items",
+        token=("Marker", "ResponseHeadersPolicyList.NextMarker"),
+        Type="custom",
+    )
+    for item in items:
+        policy = item["ResponseHeadersPolicy"]
+        if policy["ResponseHeadersPolicyConfig"]["Name"] == name:
+            return policy["Id"]
+    return None
 
 
-def get_policy(client, policy_id: str) -> dict[str, Any]:
-    response = client.get_response_headers_policy(aws_retry=True, Id=policy_id)
-    return {
-        "config": response["ResponseHeadersPolicy"]["ResponseHeadersPolicyConfig"],
-        "etag": response["ETag"],
-    }
-
-
-def ensure_present(client, module: AnsibleAWSModule) -> dict[str, Any]:
-    params = module.params
-    try:
-        csp = content_security_policy(params["connect_origins"])
-    except ValueError as error:
-        module.fail_json(msg=str(error))
-    desired = build_policy_config(params["name"], params["comment"], csp)
-    result: dict[str, Any] = {"content_security_policy": csp}
-    policy_id = find_policy_id(client, params["name"])
+def describe_policy(client: Any, name: str) -> Policy | None:
+    policy_id = find_policy_id(client, name)
     if policy_id is None:
-        result.update(changed=True, id="", diff={"before": {}, "after": comparable(desired)})
-        if not module.check_mode:
-            response = client.create_response_headers_policy(
-                aws_retry=True, ResponseHeadersPolicyConfig=desired
-            )
-            result["id"] = response["ResponseHeadersPolicy"]["Id"]
-        return result
-    current = get_policy(client, policy_id)
-    result.update(id=policy_id, changed=bool(config_differences(current["config"], desired)))
-    if not result["changed"]:
-        return result
-    result["diff"] = {"before": project(current["config"], desired), "after": comparable(desired)}
-    if not module.check_mode:
-        client.update_response_headers_policy(
-            aws_retry=True, Id=policy_id, IfMatch=current["etag"], ResponseHeadersPolicyConfig=desired
+        return None
+    response = client.get_response_headers_policy(Id=policy_id)
+    return Policy(
+        policy_id, response["ResponseHeadersPolicy"]["ResponseHeadersPolicyConfig"], response["ETag"]
+    )
+
+
+# --- actions -----------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class CreatePolicy(Action):
+    kind: ClassVar[str] = "create"
+    description: str
+    config: dict[str, Any]
+
+    def apply(self, applier: ClientApplier) -> None:
+        response = applier.client.create_response_headers_policy(ResponseHeadersPolicyConfig=self.config)
+        applier.result.values["id"] = response["ResponseHeadersPolicy"]["Id"]
+
+
+@dataclass(frozen=True)
+class UpdatePolicy(Action):
+    kind: ClassVar[str] = "update"
+    description: str
+    policy: Policy
+    config: dict[str, Any]
+
+    def apply(self, applier: ClientApplier) -> None:
+        applier.client.update_response_headers_policy(
+            Id=self.policy.id, IfMatch=self.policy.etag, ResponseHeadersPolicyConfig=self.config
         )
+
+
+@dataclass(frozen=True)
+class DeletePolicy(Action):
+    kind: ClassVar[str] = "delete"
+    description: str
+    policy: Policy
+
+    def apply(self, applier: ClientApplier) -> None:
+        applier.client.delete_response_headers_policy(Id=self.policy.id, IfMatch=self.policy.etag)
+
+
+# --- plan --------------------------------------------------------------------------------
+
+
+def plan_present(current: Policy | None, desired: dict[str, Any]) -> Plan:
+    """Create, update (only when a setting differs) or nothing; the diff compares what
+    this module sets."""
+    name = desired["Name"]
+    if current is None:
+        create = CreatePolicy(f"create response headers policy {name}", desired)
+        return Plan(name, (create,), {}, comparable(desired))
+    if not config_differences(current.config, desired):
+        return Plan(name, (), None, None)
+    update = UpdatePolicy(f"update response headers policy {name}", current, desired)
+    return Plan(name, (update,), project(current.config, desired), comparable(desired))
+
+
+def plan_absent(current: Policy | None, name: str) -> Plan:
+    if current is None:
+        return Plan(name, (), None, None)
+    return Plan(name, (DeletePolicy(f"delete response headers policy {name}", current),), current.config, {})
+
+
+def outcome(plan: Plan, current: Policy | None, applier: ClientApplier) -> dict[str, Any]:
+    result: dict[str, Any] = {
+        "changed": plan.changed,
+        "id": applier.result.values.get("id") or (current.id if current else ""),
+    }
+    if plan.changed:
+        result["diff"] = plan.diff
     return result
-
-
-def ensure_absent(client, module: AnsibleAWSModule) -> dict[str, Any]:
-    policy_id = find_policy_id(client, module.params["name"])
-    if policy_id is None:
-        return {"changed": False, "id": ""}
-    current = get_policy(client, policy_id)
-    if not module.check_mode:
-        client.delete_response_headers_policy(aws_retry=True, Id=policy_id, IfMatch=current["etag"])
-    return {"changed": True, "id": policy_id, "diff": {"before": current["config"], "after": {}}}
 
 
 def main() -> None:
@@ -172,12 +223,24 @@ def main() -> None:
         ),
         supports_check_mode=True,
     )
-    client = module.client("cloudfront", retry_decorator=AWSRetry.jittered_backoff())
+    params = module.params
+    present = params["state"] == "present"
+    if present:
+        try:
+            csp = content_security_policy(params["connect_origins"])
+        except ValueError as error:
+            module.fail_json(msg=str(error))
+    applier = ClientApplier(retrying_client(module, "cloudfront"))
     try:
-        if module.params["state"] == "present":
-            result = ensure_present(client, module)
+        current = describe_policy(applier.client, params["name"])
+        if present:
+            plan = plan_present(current, build_policy_config(params["name"], params["comment"], csp))
         else:
-            result = ensure_absent(client, module)
+            plan = plan_absent(current, params["name"])
+        apply_unless_checking(plan, applier, module.check_mode)
+        result = outcome(plan, current, applier)
+        if present:
+            result["content_security_policy"] = csp
     except is_boto3_error_code("ResponseHeadersPolicyInUse") as error:
         module.fail_json_aws(error, msg="The response headers policy is still used by a distribution")
     except (botocore.exceptions.ClientError, botocore.exceptions.BotoCoreError) as error:  # pylint: disable=duplicate-except

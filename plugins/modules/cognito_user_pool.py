@@ -255,7 +255,8 @@ created_users:
 import re
 import secrets
 import string
-from typing import Any
+from dataclasses import dataclass, field
+from typing import Any, ClassVar
 
 try:
     import botocore
@@ -264,7 +265,16 @@ except ImportError:
 
 from ansible_collections.amazon.aws.plugins.module_utils.botocore import is_boto3_error_code
 from ansible_collections.amazon.aws.plugins.module_utils.modules import AnsibleAWSModule
-from ansible_collections.amazon.aws.plugins.module_utils.retries import AWSRetry
+from ansible_collections.privatecast.streaming.plugins.module_utils.plan import (
+    Action,
+    ApplyResult,
+    Plan,
+    apply_unless_checking,
+    differs,
+    paginate,
+)
+from ansible_collections.privatecast.streaming.plugins.module_utils.retrying_client import retrying_client
+from ansible_collections.privatecast.streaming.plugins.module_utils.tags import tags_after
 
 GROUPS = {
     "admins": {"Description": "May start and stop the servers and delete recordings.", "Precedence": 0},
@@ -345,69 +355,62 @@ def desired_client_settings(params: dict[str, Any]) -> dict[str, Any]:
     }
 
 
-def desired_tags(params: dict[str, Any], current: dict[str, str]) -> dict[str, str]:
-    if params["tags"] is None:
-        return current
-    if params["purge_tags"]:
-        return dict(params["tags"])
-    return {**current, **params["tags"]}
+class CognitoError(Exception):
+    """The pool cannot be managed as asked; the message is the module's failure."""
 
 
-def validate_params(module: AnsibleAWSModule) -> None:
-    params = module.params
-    if params["password_minimum_length"] < 12 or params["password_minimum_length"] > 99:
-        module.fail_json(msg="password_minimum_length must be between 12 and 99.")
-    if not 0 < params["temporary_password_validity_days"] <= 365:
-        module.fail_json(msg="temporary_password_validity_days must be between 1 and 365.")
-    for option in ("access_token_validity_minutes", "id_token_validity_minutes"):
-        if not 5 <= params[option] <= 1440:
-            module.fail_json(msg=f"{option} must be between 5 and 1440.")
-    if not 1 <= params["refresh_token_validity_days"] <= 3650:
-        module.fail_json(msg="refresh_token_validity_days must be between 1 and 3650.")
+# Each option's range, and the message when it is outside it.
+LIMITS = (
+    ("password_minimum_length", 12, 99, "password_minimum_length must be between 12 and 99."),
+    (
+        "temporary_password_validity_days",
+        1,
+        365,
+        "temporary_password_validity_days must be between 1 and 365.",
+    ),
+    ("access_token_validity_minutes", 5, 1440, "access_token_validity_minutes must be between 5 and 1440."),
+    ("id_token_validity_minutes", 5, 1440, "id_token_validity_minutes must be between 5 and 1440."),
+    ("refresh_token_validity_days", 1, 3650, "refresh_token_validity_days must be between 1 and 3650."),
+)
+
+
+def params_problem(params: dict[str, Any]) -> str | None:
+    """Why the options cannot work, or None (users' e-mail addresses compared normalised)."""
+    for option, low, high, message in LIMITS:
+        if not low <= params[option] <= high:
+            return message
     seen = set()
     for user in params["users"]:
-        email = user["email"].strip().lower()
+        email = normalised_email(user["email"])
         if not EMAIL_PATTERN.match(email):
-            module.fail_json(msg=f"users: '{user['email']}' is not an e-mail address.")
+            return f"users: '{user['email']}' is not an e-mail address."
         if email in seen:
-            module.fail_json(msg=f"users: '{email}' is listed twice.")
+            return f"users: '{email}' is listed twice."
         seen.add(email)
-        user["email"] = email
+    return None
 
 
-def differs(desired: Any, current: Any) -> bool:
-    """True when a key set in desired has another value in current (extra keys in current are fine)."""
-    if isinstance(desired, dict):
-        if not isinstance(current, dict):
-            return True
-        return any(differs(value, current.get(key)) for key, value in desired.items())
-    if isinstance(desired, list) and all(isinstance(item, str) for item in desired):
-        return sorted(desired) != sorted(current or [])
-    return desired != current
+def normalised_email(email: str) -> str:
+    return email.strip().lower()
 
 
 # --- AWS calls ----------------------------------------------------------------------------------
 
 
-@AWSRetry.jittered_backoff()
-def paginated(client, operation: str, result_key: str, **params: Any) -> list[dict[str, Any]]:
-    return client.get_paginator(operation).paginate(**params).build_full_result()[result_key]
-
-
-def find_pool_id(client, name: str, module: AnsibleAWSModule) -> str | None:
-    pools = paginated(client, "list_user_pools", "UserPools", MaxResults=60)
+def find_pool_id(client: Any, name: str) -> str | None:
+    pools = paginate(client, "list_user_pools", "UserPools", MaxResults=60)
     matches = [pool["Id"] for pool in pools if pool["Name"] == name]
     if len(matches) > 1:
-        module.fail_json(msg=f"{len(matches)} user pools are named '{name}': {', '.join(matches)}; keep one.")
+        raise CognitoError(f"{len(matches)} user pools are named '{name}': {', '.join(matches)}; keep one.")
     return matches[0] if matches else None
 
 
 def describe_pool(client, pool_id: str) -> dict[str, Any]:
-    return client.describe_user_pool(UserPoolId=pool_id, aws_retry=True)["UserPool"]
+    return client.describe_user_pool(UserPoolId=pool_id)["UserPool"]
 
 
 def describe_mfa(client, pool_id: str) -> str:
-    config = client.get_user_pool_mfa_config(UserPoolId=pool_id, aws_retry=True)
+    config = client.get_user_pool_mfa_config(UserPoolId=pool_id)
     return config.get("MfaConfiguration", "OFF")
 
 
@@ -416,29 +419,26 @@ def set_mfa(client, pool_id: str, mode: str) -> None:
         UserPoolId=pool_id,
         SoftwareTokenMfaConfiguration={"Enabled": mode != "OFF"},
         MfaConfiguration=mode,
-        aws_retry=True,
     )
 
 
 def find_client(client, pool_id: str, client_name: str) -> dict[str, Any] | None:
-    for item in paginated(
+    for item in paginate(
         client, "list_user_pool_clients", "UserPoolClients", UserPoolId=pool_id, MaxResults=60
     ):
         if item["ClientName"] == client_name:
-            described = client.describe_user_pool_client(
-                UserPoolId=pool_id, ClientId=item["ClientId"], aws_retry=True
-            )
+            described = client.describe_user_pool_client(UserPoolId=pool_id, ClientId=item["ClientId"])
             return described["UserPoolClient"]
     return None
 
 
 def existing_groups(client, pool_id: str) -> list[str]:
-    return [group["GroupName"] for group in paginated(client, "list_groups", "Groups", UserPoolId=pool_id)]
+    return [group["GroupName"] for group in paginate(client, "list_groups", "Groups", UserPoolId=pool_id)]
 
 
 def find_user(client, pool_id: str, email: str) -> dict[str, Any] | None:
     try:
-        return client.admin_get_user(UserPoolId=pool_id, Username=email, aws_retry=True)
+        return client.admin_get_user(UserPoolId=pool_id, Username=email)
     except is_boto3_error_code("UserNotFoundException"):
         return None
 
@@ -465,7 +465,7 @@ def identity_problem(user: dict[str, Any], email: str) -> str | None:
 
 
 def groups_of_user(client, pool_id: str, email: str) -> list[str]:
-    groups = paginated(client, "admin_list_groups_for_user", "Groups", UserPoolId=pool_id, Username=email)
+    groups = paginate(client, "admin_list_groups_for_user", "Groups", UserPoolId=pool_id, Username=email)
     return [group["GroupName"] for group in groups]
 
 
@@ -486,7 +486,6 @@ def create_user(client, pool_id: str, email: str, password: str | None) -> None:
             {"Name": INVITED_EMAIL, "Value": email},
         ],
         **delivery,
-        aws_retry=True,
     )
 
 
@@ -494,253 +493,419 @@ def has_invited_email_attribute(pool: dict[str, Any]) -> bool:
     return any(item.get("Name") == INVITED_EMAIL for item in pool.get("SchemaAttributes", []))
 
 
-# --- ensure -------------------------------------------------------------------------------------
+# --- describe -----------------------------------------------------------------------------------
 
 
-class PoolManager:
-    def __init__(self, module: AnsibleAWSModule) -> None:
-        self.module = module
-        self.params = module.params
-        self.client = module.client("cognito-idp", retry_decorator=AWSRetry.jittered_backoff())
-        self.changed = False
-        self.diff: dict[str, dict[str, Any]] = {"before": {}, "after": {}}
+@dataclass(frozen=True)
+class UserState:
+    email: str
+    user: dict[str, Any] | None  # None: no account has the address
+    groups: list[str] | None  # the product's groups it is in (read for a user to keep)
+
+
+@dataclass(frozen=True)
+class PoolState:
+    pool: dict[str, Any] | None
+    mfa: str | None
+    app_client: dict[str, Any] | None
+    groups: list[str]
+    users: list[UserState]
 
     @property
-    def check_mode(self) -> bool:
-        return self.module.check_mode
+    def pool_id(self) -> str | None:
+        return self.pool["Id"] if self.pool else None
 
-    def ensure_pool(self, pool_id: str | None) -> dict[str, Any] | None:
-        desired = desired_pool_settings(self.params)
-        mode = MFA_MODES[self.params["mfa"]]
-        if pool_id is None:
-            self.changed = True
-            self.diff["after"]["pool"] = {
-                **desired,
-                "MfaConfiguration": mode,
-                "UserPoolTags": self.params["tags"],
-            }
-            if self.check_mode:
-                return None
-            created = self.client.create_user_pool(
-                PoolName=self.params["name"],
-                UsernameAttributes=["email"],
-                UsernameConfiguration={"CaseSensitive": False},
-                UserPoolTags=desired_tags(self.params, {}),
-                Schema=[INVITED_EMAIL_SCHEMA],
-                MfaConfiguration="OFF",
-                **desired,
-                aws_retry=True,
-            )["UserPool"]
-            if mode != "OFF":
-                set_mfa(self.client, created["Id"], mode)
-            return describe_pool(self.client, created["Id"])
-        current = self.ensure_invited_email_attribute(describe_pool(self.client, pool_id))
-        current_mode = describe_mfa(self.client, pool_id)
-        tags = desired_tags(self.params, current.get("UserPoolTags", {}))
-        settings_differ = differs(desired, current) or tags != current.get("UserPoolTags", {})
-        self.diff["before"]["pool"] = {
-            **{key: current.get(key) for key in desired},
-            "MfaConfiguration": current_mode,
-            "UserPoolTags": current.get("UserPoolTags", {}),
-        }
-        self.diff["after"]["pool"] = {**desired, "MfaConfiguration": mode, "UserPoolTags": tags}
-        if not settings_differ and current_mode == mode:
-            return current
-        self.changed = True
-        if self.check_mode:
-            return current
-        if settings_differ:
-            # UpdateUserPool resets what it is not given, MFA included: re-apply MFA after it.
-            self.client.update_user_pool(UserPoolId=pool_id, UserPoolTags=tags, **desired, aws_retry=True)
-        set_mfa(self.client, pool_id, mode)
-        return describe_pool(self.client, pool_id)
 
-    def ensure_invited_email_attribute(self, pool: dict[str, Any]) -> dict[str, Any]:
-        """Adds the custom attribute to a pool made before it existed."""
-        if has_invited_email_attribute(pool):
-            return pool
-        self.changed = True
-        self.diff["before"]["invited_email_attribute"] = False
-        self.diff["after"]["invited_email_attribute"] = True
-        if self.check_mode:
-            return pool
-        self.client.add_custom_attributes(
-            UserPoolId=pool["Id"], CustomAttributes=[INVITED_EMAIL_SCHEMA], aws_retry=True
+def describe_users(client: Any, pool_id: str | None, users: list[dict[str, Any]]) -> list[UserState]:
+    """Each listed user's account; raises CognitoError for one that is not the person listed."""
+    found = []
+    for user in users:
+        email = user["email"]
+        existing = find_user(client, pool_id, email) if pool_id else None
+        if existing is not None:
+            problem = identity_problem(existing, email)
+            if problem:
+                raise CognitoError(problem)
+        groups = None
+        if existing is not None and user["state"] == "present":
+            groups = [name for name in groups_of_user(client, pool_id, email) if name in GROUPS]
+        found.append(UserState(email, existing, groups))
+    return found
+
+
+def describe_present(client: Any, params: dict[str, Any]) -> PoolState:
+    pool_id = find_pool_id(client, params["name"])
+    client_name = params["client_name"] or params["name"]
+    return PoolState(
+        pool=describe_pool(client, pool_id) if pool_id else None,
+        mfa=describe_mfa(client, pool_id) if pool_id else None,
+        app_client=find_client(client, pool_id, client_name) if pool_id else None,
+        groups=existing_groups(client, pool_id) if pool_id else [],
+        users=describe_users(client, pool_id, params["users"]),
+    )
+
+
+# --- actions ------------------------------------------------------------------------------------
+
+
+@dataclass
+class Applier:
+    """The client and what the plan made: result.values pool_id, client_id, and the
+    temporary passwords by e-mail address (passwords)."""
+
+    client: Any
+    result: ApplyResult = field(default_factory=ApplyResult)
+
+    @property
+    def pool_id(self) -> str:
+        return self.result.values["pool_id"]
+
+
+@dataclass(frozen=True)
+class CreatePool(Action):
+    kind: ClassVar[str] = "create_pool"
+    description: str
+    name: str
+    settings: dict[str, Any]
+    tags: dict[str, Any]
+    mfa: str
+
+    def apply(self, applier: Applier) -> None:
+        created = applier.client.create_user_pool(
+            PoolName=self.name,
+            UsernameAttributes=["email"],
+            UsernameConfiguration={"CaseSensitive": False},
+            UserPoolTags=self.tags,
+            Schema=[INVITED_EMAIL_SCHEMA],
+            MfaConfiguration="OFF",
+            **self.settings,
+        )["UserPool"]
+        applier.result.values["pool_id"] = created["Id"]
+        if self.mfa != "OFF":
+            set_mfa(applier.client, created["Id"], self.mfa)
+
+
+@dataclass(frozen=True)
+class AddInvitedEmailAttribute(Action):
+    """Adds the custom attribute to a pool made before it existed."""
+
+    kind: ClassVar[str] = "add_invited_email_attribute"
+    description: str
+
+    def apply(self, applier: Applier) -> None:
+        applier.client.add_custom_attributes(
+            UserPoolId=applier.pool_id, CustomAttributes=[INVITED_EMAIL_SCHEMA]
         )
-        return describe_pool(self.client, pool["Id"])
 
-    def ensure_client(self, pool_id: str | None) -> str | None:
-        desired = desired_client_settings(self.params)
-        current = find_client(self.client, pool_id, desired["ClientName"]) if pool_id else None
-        if current is None:
-            self.changed = True
-            self.diff["after"]["client"] = desired
-            if self.check_mode:
-                return None
-            created = self.client.create_user_pool_client(
-                UserPoolId=pool_id, GenerateSecret=False, **desired, aws_retry=True
+
+@dataclass(frozen=True)
+class UpdatePool(Action):
+    """UpdateUserPool resets what it is not given, MFA included: MFA is set again after it."""
+
+    kind: ClassVar[str] = "update_pool"
+    description: str
+    settings: dict[str, Any] | None  # None: only the MFA changes
+    tags: dict[str, str]
+    mfa: str
+
+    def apply(self, applier: Applier) -> None:
+        if self.settings is not None:
+            applier.client.update_user_pool(
+                UserPoolId=applier.pool_id, UserPoolTags=self.tags, **self.settings
             )
-            return created["UserPoolClient"]["ClientId"]
-        if current.get("ClientSecret"):
-            self.module.fail_json(
-                msg=f"App client '{desired['ClientName']}' has a secret; a browser client must not. "
-                "Delete it (its id changes) or choose another client_name."
+        set_mfa(applier.client, applier.pool_id, self.mfa)
+
+
+@dataclass(frozen=True)
+class PutAppClient(Action):
+    kind: ClassVar[str] = "put_app_client"
+    description: str
+    client_id: str | None
+    settings: dict[str, Any]
+
+    def apply(self, applier: Applier) -> None:
+        if self.client_id is None:
+            created = applier.client.create_user_pool_client(
+                UserPoolId=applier.pool_id, GenerateSecret=False, **self.settings
             )
-        self.diff["before"]["client"] = {key: current.get(key) for key in desired}
-        self.diff["after"]["client"] = desired
-        if differs(desired, current):
-            self.changed = True
-            if not self.check_mode:
-                self.client.update_user_pool_client(
-                    UserPoolId=pool_id, ClientId=current["ClientId"], **desired, aws_retry=True
-                )
-        return current["ClientId"]
+            applier.result.values["client_id"] = created["UserPoolClient"]["ClientId"]
+        else:
+            applier.client.update_user_pool_client(
+                UserPoolId=applier.pool_id, ClientId=self.client_id, **self.settings
+            )
 
-    def ensure_groups(self, pool_id: str | None) -> None:
-        present = existing_groups(self.client, pool_id) if pool_id else []
-        for name, settings in GROUPS.items():
-            if name in present:
-                continue
-            self.changed = True
-            if not self.check_mode:
-                self.client.create_group(UserPoolId=pool_id, GroupName=name, **settings, aws_retry=True)
 
-    def ensure_users(self, pool_id: str | None) -> tuple:
-        report, created = [], []
-        for user in self.params["users"]:
-            email, group, state = user["email"], user["group"], user["state"]
-            existing = find_user(self.client, pool_id, email) if pool_id else None
-            if existing is not None:
-                problem = identity_problem(existing, email)
-                if problem:
-                    self.module.fail_json(msg=problem, changed=self.changed)
-            if state == "present" and existing is None:
-                action = "invited" if self.params["invitation"] == "email" else "created"
-                created.append(self.create_user(pool_id, email, group))
-            elif state == "present":
-                action = self.ensure_enabled(pool_id, email, existing)
-                group_action = self.reconcile_groups(pool_id, email, group)
-                action = group_action if action == "unchanged" else action
-            elif existing is None:
-                action = "not found"
-            else:
-                action = self.ensure_signed_out(pool_id, email, existing, delete=state == "absent")
-            report.append({"email": email, "group": group, "state": state, "action": action})
-        self.diff["after"]["users"] = {
-            entry["email"]: entry["group"] if entry["state"] == "present" else entry["state"]
-            for entry in report
-        }
-        return report, created
+@dataclass(frozen=True)
+class CreateGroup(Action):
+    kind: ClassVar[str] = "create_group"
+    description: str
+    name: str
 
-    def ensure_enabled(self, pool_id: str, email: str, user: dict[str, Any]) -> str:
-        if user.get("Enabled", True):
-            return "unchanged"
-        self.changed = True
-        self.diff["before"].setdefault("users", {})[email] = "disabled"
-        if not self.check_mode:
-            self.client.admin_enable_user(UserPoolId=pool_id, Username=email, aws_retry=True)
-        return "enabled"
+    def apply(self, applier: Applier) -> None:
+        applier.client.create_group(UserPoolId=applier.pool_id, GroupName=self.name, **GROUPS[self.name])
 
-    def ensure_signed_out(self, pool_id: str, email: str, user: dict[str, Any], delete: bool) -> str:
-        """Disables (and with delete, removes) the user, revoking their refresh tokens first."""
-        enabled = user.get("Enabled", True)
-        self.diff["before"].setdefault("users", {})[email] = "present" if enabled else "disabled"
-        if not enabled and not delete:
-            return "unchanged"
-        self.changed = True
-        if not self.check_mode:
-            if enabled:
-                self.client.admin_user_global_sign_out(UserPoolId=pool_id, Username=email, aws_retry=True)
-                self.client.admin_disable_user(UserPoolId=pool_id, Username=email, aws_retry=True)
-            if delete:
-                self.client.admin_delete_user(UserPoolId=pool_id, Username=email, aws_retry=True)
-        return "deleted" if delete else "disabled"
 
-    def create_user(self, pool_id: str | None, email: str, group: str) -> dict[str, str]:
-        self.changed = True
-        if self.check_mode:
-            return {"email": email, "group": group}
-        password = (
-            generate_temporary_password(self.params["password_minimum_length"])
-            if self.params["invitation"] == "print"
-            else None
-        )
-        create_user(self.client, pool_id, email, password)
+@dataclass(frozen=True)
+class CreateUser(Action):
+    """With password_length, a temporary password is made and shown once (invitation
+    print); without, Cognito e-mails the invitation."""
+
+    kind: ClassVar[str] = "create_user"
+    description: str
+    email: str
+    group: str
+    password_length: int | None
+
+    def apply(self, applier: Applier) -> None:
+        client, pool_id = applier.client, applier.pool_id
+        password = generate_temporary_password(self.password_length) if self.password_length else None
+        create_user(client, pool_id, self.email, password)
         try:
-            self.client.admin_add_user_to_group(
-                UserPoolId=pool_id, Username=email, GroupName=group, aws_retry=True
-            )
+            client.admin_add_user_to_group(UserPoolId=pool_id, Username=self.email, GroupName=self.group)
         except (botocore.exceptions.ClientError, botocore.exceptions.BotoCoreError):
             # The password would be lost with the failure: remove the user so that the next
             # run creates it again and shows a password.
-            self.client.admin_delete_user(UserPoolId=pool_id, Username=email, aws_retry=True)
+            client.admin_delete_user(UserPoolId=pool_id, Username=self.email)
             raise
-        if password is None:
-            return {"email": email, "group": group}
-        return {"email": email, "group": group, "temporary_password": password}
+        if password is not None:
+            applier.result.values.setdefault("passwords", {})[self.email] = password
 
-    def reconcile_groups(self, pool_id: str, email: str, group: str) -> str:
-        current = [name for name in groups_of_user(self.client, pool_id, email) if name in GROUPS]
-        self.diff["before"].setdefault("users", {})[email] = ",".join(sorted(current))
+
+@dataclass(frozen=True)
+class EnableUser(Action):
+    kind: ClassVar[str] = "enable_user"
+    description: str
+    email: str
+
+    def apply(self, applier: Applier) -> None:
+        applier.client.admin_enable_user(UserPoolId=applier.pool_id, Username=self.email)
+
+
+@dataclass(frozen=True)
+class SignOutUser(Action):
+    """Disables (and with delete, removes) the user, revoking their refresh tokens first."""
+
+    kind: ClassVar[str] = "sign_out_user"
+    description: str
+    email: str
+    enabled: bool
+    delete: bool
+
+    def apply(self, applier: Applier) -> None:
+        client, pool_id = applier.client, applier.pool_id
+        if self.enabled:
+            client.admin_user_global_sign_out(UserPoolId=pool_id, Username=self.email)
+            client.admin_disable_user(UserPoolId=pool_id, Username=self.email)
+        if self.delete:
+            client.admin_delete_user(UserPoolId=pool_id, Username=self.email)
+
+
+@dataclass(frozen=True)
+class SetUserGroup(Action):
+    kind: ClassVar[str] = "set_user_group"
+    description: str
+    email: str
+    group: str
+    before: list[str]
+
+    def apply(self, applier: Applier) -> None:
+        client, pool_id = applier.client, applier.pool_id
+        if self.group not in self.before:
+            client.admin_add_user_to_group(UserPoolId=pool_id, Username=self.email, GroupName=self.group)
+        for name in self.before:
+            if name != self.group:
+                client.admin_remove_user_from_group(UserPoolId=pool_id, Username=self.email, GroupName=name)
+
+
+@dataclass(frozen=True)
+class DeletePool(Action):
+    kind: ClassVar[str] = "delete_pool"
+    description: str
+
+    def apply(self, applier: Applier) -> None:
+        applier.client.delete_user_pool(UserPoolId=applier.pool_id)
+
+
+# --- plan ---------------------------------------------------------------------------------------
+
+
+@dataclass
+class PoolPlan:
+    """The actions, the diff, and the users' report as the module returns them."""
+
+    actions: list[Action] = field(default_factory=list)
+    before: dict[str, Any] = field(default_factory=dict)
+    after: dict[str, Any] = field(default_factory=dict)
+    users: list[dict[str, str]] = field(default_factory=list)
+    created: list[dict[str, str]] = field(default_factory=list)
+
+    def plan(self, name: str) -> Plan:
+        return Plan(name, tuple(self.actions), self.before, self.after)
+
+
+def plan_pool(state: PoolState, params: dict[str, Any], planned: PoolPlan) -> None:
+    desired = desired_pool_settings(params)
+    mode = MFA_MODES[params["mfa"]]
+    pool = state.pool
+    if pool is None:
+        planned.after["pool"] = {**desired, "MfaConfiguration": mode, "UserPoolTags": params["tags"]}
+        tags = tags_after({}, params["tags"], params["purge_tags"])
+        planned.actions.append(
+            CreatePool(f"create user pool {params['name']}", params["name"], desired, tags, mode)
+        )
+        return
+    if not has_invited_email_attribute(pool):
+        planned.before["invited_email_attribute"] = False
+        planned.after["invited_email_attribute"] = True
+        planned.actions.append(AddInvitedEmailAttribute(f"add {INVITED_EMAIL} to user pool {params['name']}"))
+    current_tags = pool.get("UserPoolTags", {})
+    tags = tags_after(current_tags, params["tags"], params["purge_tags"])
+    settings_differ = differs(desired, pool) or tags != current_tags
+    planned.before["pool"] = {
+        **{key: pool.get(key) for key in desired},
+        "MfaConfiguration": state.mfa,
+        "UserPoolTags": current_tags,
+    }
+    planned.after["pool"] = {**desired, "MfaConfiguration": mode, "UserPoolTags": tags}
+    if settings_differ or state.mfa != mode:
+        settings = desired if settings_differ else None
+        planned.actions.append(UpdatePool(f"update user pool {params['name']}", settings, tags, mode))
+
+
+def plan_app_client(state: PoolState, params: dict[str, Any], planned: PoolPlan) -> None:
+    desired = desired_client_settings(params)
+    current = state.app_client
+    planned.after["client"] = desired
+    if current is None:
+        planned.actions.append(PutAppClient(f"create app client {desired['ClientName']}", None, desired))
+        return
+    if current.get("ClientSecret"):
+        raise CognitoError(
+            f"App client '{desired['ClientName']}' has a secret; a browser client must not. "
+            "Delete it (its id changes) or choose another client_name."
+        )
+    planned.before["client"] = {key: current.get(key) for key in desired}
+    if differs(desired, current):
+        planned.actions.append(
+            PutAppClient(f"update app client {desired['ClientName']}", current["ClientId"], desired)
+        )
+
+
+def plan_user(found: UserState, wanted: dict[str, Any], params: dict[str, Any], planned: PoolPlan) -> str:
+    """The user's actions; returns what happens to them, for the report."""
+    email, group, state = found.email, wanted["group"], wanted["state"]
+    user = found.user
+    if state == "present" and user is None:
+        password_length = params["password_minimum_length"] if params["invitation"] == "print" else None
+        planned.actions.append(CreateUser(f"create user {email}", email, group, password_length))
+        planned.created.append({"email": email, "group": group})
+        return "invited" if params["invitation"] == "email" else "created"
+    if state == "present":
+        action = "unchanged"
+        if not user.get("Enabled", True):
+            planned.before.setdefault("users", {})[email] = "disabled"
+            planned.actions.append(EnableUser(f"enable user {email}", email))
+            action = "enabled"
+        current = found.groups or []
+        planned.before.setdefault("users", {})[email] = ",".join(sorted(current))
         if current == [group]:
-            return "unchanged"
-        self.changed = True
-        if not self.check_mode:
-            if group not in current:
-                self.client.admin_add_user_to_group(
-                    UserPoolId=pool_id, Username=email, GroupName=group, aws_retry=True
-                )
-            for name in current:
-                if name != group:
-                    self.client.admin_remove_user_from_group(
-                        UserPoolId=pool_id, Username=email, GroupName=name, aws_retry=True
-                    )
-        return "group changed"
-
-    def pool_summary(self, pool: dict[str, Any] | None, client_id: str | None) -> dict[str, Any]:
-        if pool is None:
-            return {"name": self.params["name"]}
-        return {
-            "id": pool["Id"],
-            "arn": pool["Arn"],
-            "name": pool["Name"],
-            "client_id": client_id,
-            "issuer": issuer_url(self.module.region, pool["Id"]),
-            "jwks_url": issuer_url(self.module.region, pool["Id"]) + "/.well-known/jwks.json",
-            "mfa": self.params["mfa"],
-            "deletion_protection": pool.get("DeletionProtection") == "ACTIVE",
-        }
+            return action
+        planned.actions.append(SetUserGroup(f"put user {email} in {group}", email, group, current))
+        return "group changed" if action == "unchanged" else action
+    if user is None:
+        return "not found"
+    enabled = user.get("Enabled", True)
+    delete = state == "absent"
+    planned.before.setdefault("users", {})[email] = "present" if enabled else "disabled"
+    if not enabled and not delete:
+        return "unchanged"
+    verb = "delete" if delete else "disable"
+    planned.actions.append(SignOutUser(f"sign out and {verb} user {email}", email, enabled, delete))
+    return "deleted" if delete else "disabled"
 
 
-def ensure_present(manager: PoolManager) -> dict[str, Any]:
-    pool_id = find_pool_id(manager.client, manager.params["name"], manager.module)
-    pool = manager.ensure_pool(pool_id)
-    pool_id = pool["Id"] if pool else None
-    client_id = manager.ensure_client(pool_id)
-    manager.ensure_groups(pool_id)
-    users, created = manager.ensure_users(pool_id)
+def plan_present(state: PoolState, params: dict[str, Any]) -> PoolPlan:
+    planned = PoolPlan()
+    plan_pool(state, params, planned)
+    plan_app_client(state, params, planned)
+    planned.actions += [
+        CreateGroup(f"create group {name}", name) for name in GROUPS if name not in state.groups
+    ]
+    for found, wanted in zip(state.users, params["users"], strict=True):
+        action = plan_user(found, wanted, params, planned)
+        planned.users.append(
+            {"email": found.email, "group": wanted["group"], "state": wanted["state"], "action": action}
+        )
+    planned.after["users"] = {
+        entry["email"]: entry["group"] if entry["state"] == "present" else entry["state"]
+        for entry in planned.users
+    }
+    return planned
+
+
+# --- result -------------------------------------------------------------------------------------
+
+
+def pool_summary(
+    pool: dict[str, Any] | None, client_id: str | None, params: dict[str, Any], region: str
+) -> dict[str, Any]:
+    if pool is None:
+        return {"name": params["name"]}
     return {
-        "changed": manager.changed,
-        "user_pool": manager.pool_summary(pool, client_id),
-        "users": users,
-        "created_users": created,
-        "diff": manager.diff,
+        "id": pool["Id"],
+        "arn": pool["Arn"],
+        "name": pool["Name"],
+        "client_id": client_id,
+        "issuer": issuer_url(region, pool["Id"]),
+        "jwks_url": issuer_url(region, pool["Id"]) + "/.well-known/jwks.json",
+        "mfa": params["mfa"],
+        "deletion_protection": pool.get("DeletionProtection") == "ACTIVE",
     }
 
 
-def ensure_absent(manager: PoolManager) -> dict[str, Any]:
-    pool_id = find_pool_id(manager.client, manager.params["name"], manager.module)
+POOL_ACTIONS = (CreatePool, AddInvitedEmailAttribute, UpdatePool)
+
+
+def ensure_present(params: dict[str, Any], applier: Applier, check_mode: bool, region: str) -> dict[str, Any]:
+    state = describe_present(applier.client, params)
+    if state.pool_id:
+        applier.result.values["pool_id"] = state.pool_id
+    planned = plan_present(state, params)
+    plan = planned.plan(params["name"])
+    applied = apply_unless_checking(plan, applier, check_mode)
+    values = applied.values
+    pool = state.pool
+    if not check_mode and any(isinstance(action, POOL_ACTIONS) for action in plan.actions):
+        pool = describe_pool(applier.client, values["pool_id"])
+    app_client_id = values.get("client_id") or (state.app_client["ClientId"] if state.app_client else None)
+    passwords = values.get("passwords", {})
+    created = [
+        {**entry, "temporary_password": passwords[entry["email"]]} if entry["email"] in passwords else entry
+        for entry in planned.created
+    ]
+    return {
+        "changed": plan.changed,
+        "user_pool": pool_summary(pool, app_client_id, params, region),
+        "users": planned.users,
+        "created_users": created,
+        "diff": plan.diff,
+    }
+
+
+def ensure_absent(params: dict[str, Any], applier: Applier, check_mode: bool) -> dict[str, Any]:
+    pool_id = find_pool_id(applier.client, params["name"])
     if pool_id is None:
         return {"changed": False, "user_pool": {}}
-    pool = describe_pool(manager.client, pool_id)
+    pool = describe_pool(applier.client, pool_id)
     if pool.get("DeletionProtection") == "ACTIVE":
-        manager.module.fail_json(
-            msg=f"User pool '{pool['Name']}' ({pool_id}) has deletion protection on; "
+        raise CognitoError(
+            f"User pool '{pool['Name']}' ({pool_id}) has deletion protection on; "
             "apply it with deletion_protection: false first."
         )
-    if not manager.check_mode:
-        manager.client.delete_user_pool(UserPoolId=pool_id, aws_retry=True)
-    return {"changed": True, "user_pool": {}, "diff": {"before": {"pool": pool_id}, "after": {}}}
+    applier.result.values["pool_id"] = pool_id
+    plan = Plan(params["name"], (DeletePool(f"delete user pool {params['name']}"),), {"pool": pool_id}, {})
+    apply_unless_checking(plan, applier, check_mode)
+    return {"changed": True, "user_pool": {}, "diff": plan.diff}
 
 
 def main() -> None:
@@ -771,13 +936,20 @@ def main() -> None:
         purge_tags=dict(type="bool", default=True),
     )
     module = AnsibleAWSModule(argument_spec=argument_spec, supports_check_mode=True)
-    validate_params(module)
-    manager = PoolManager(module)
+    params = module.params
+    problem = params_problem(params)
+    if problem:
+        module.fail_json(msg=problem)
+    for user in params["users"]:
+        user["email"] = normalised_email(user["email"])
+    applier = Applier(retrying_client(module, "cognito-idp"))
     try:
-        if module.params["state"] == "present":
-            result = ensure_present(manager)
+        if params["state"] == "present":
+            result = ensure_present(params, applier, module.check_mode, module.region)
         else:
-            result = ensure_absent(manager)
+            result = ensure_absent(params, applier, module.check_mode)
+    except CognitoError as error:
+        module.fail_json(msg=str(error))
     except (botocore.exceptions.ClientError, botocore.exceptions.BotoCoreError) as e:
         module.fail_json_aws(e, msg=f"Failed to manage Cognito user pool '{module.params['name']}'")
     if not module._diff:

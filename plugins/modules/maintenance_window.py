@@ -215,6 +215,8 @@ window:
 """
 
 
+from typing import Any
+
 try:
     import botocore
 except ImportError:
@@ -237,8 +239,8 @@ from ansible_collections.privatecast.streaming.plugins.module_utils.retrying_cli
 EXTRA_RETRY_CODES = ["InvalidAllocationID.NotFound", "InvalidInstanceID.NotFound"]
 
 
-def planned(module: AnsibleAWSModule, state: WindowState) -> Plan:
-    params = module.params
+def planned(state: WindowState, params: dict[str, Any]) -> Plan:
+    """The plan for the module's options `params` (planning reads nothing from AWS)."""
     if params["state"] == "closed":
         return plan_close(state)
     return plan_open(
@@ -250,7 +252,7 @@ def planned(module: AnsibleAWSModule, state: WindowState) -> Plan:
     )
 
 
-def result_of(module: AnsibleAWSModule, plan: Plan, final: WindowState | None, before: WindowState) -> dict:
+def result_of(plan: Plan, final: WindowState | None, before: WindowState, diff_mode: bool) -> dict:
     """The module's return value; `final` is the re-read state (None in check mode)."""
     if final is not None:
         window = final.as_dict()
@@ -261,7 +263,7 @@ def result_of(module: AnsibleAWSModule, plan: Plan, final: WindowState | None, b
     else:
         window = before.as_dict()
         pieces = plan.after
-        status = plan.state if plan.state == "closed" else "open"
+        status = plan.name if plan.name == "closed" else "open"
         addresses = plan.after["addresses"]
         owncast_public_ip = (
             addresses[0]["public_ip"] if addresses and addresses[0]["public_ip"] != "(new)" else None
@@ -269,7 +271,7 @@ def result_of(module: AnsibleAWSModule, plan: Plan, final: WindowState | None, b
         opened_at = addresses[0]["opened_at"] if addresses else None
     result = {
         "changed": plan.changed,
-        "state": plan.state,
+        "state": plan.name,
         "status": status,
         "changes": plan.descriptions,
         "opened_at": opened_at or "",
@@ -279,8 +281,8 @@ def result_of(module: AnsibleAWSModule, plan: Plan, final: WindowState | None, b
         "proxy_public_ip": window["proxy_public_ip"] or "",
         "window": pieces,
     }
-    if module._diff:
-        result["diff"] = {"before": plan.before, "after": plan.after}
+    if diff_mode:
+        result["diff"] = plan.diff
     return result
 
 
@@ -318,7 +320,7 @@ def main() -> None:
     }
     try:
         before = describe_window(ec2, params["stack_name"], **lookup)
-        plan = planned(module, before)
+        plan = planned(before, params)
         final = None
         if plan.changed and not module.check_mode:
             apply_plan(ec2, plan, resolver)
@@ -330,7 +332,7 @@ def main() -> None:
         module.fail_json_aws(
             error, msg=f"could not read or change the maintenance window of {params['stack_name']}"
         )
-    module.exit_json(**result_of(module, plan, final, before))
+    module.exit_json(**result_of(plan, final, before, module._diff))
 
 
 if __name__ == "__main__":

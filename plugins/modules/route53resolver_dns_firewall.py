@@ -191,8 +191,7 @@ from ansible_collections.privatecast.streaming.plugins.module_utils.retrying_cli
 EXTRA_RETRY_CODES: list[str] = []
 
 
-def desired_of(module: AnsibleAWSModule) -> Desired:
-    params = module.params
+def desired_of(params: dict[str, Any]) -> Desired:
     return Desired(
         vpc_id=params["vpc_id"],
         allowed_domains=tuple(normalise_domain(domain) for domain in params["allowed_domains"]),
@@ -203,7 +202,7 @@ def desired_of(module: AnsibleAWSModule) -> Desired:
 
 
 def result_of(
-    module: AnsibleAWSModule, plan: Plan, final: FirewallState | None, ids: dict[str, str], vpc_id: str | None
+    plan: Plan, final: FirewallState | None, ids: dict[str, str], vpc_id: str | None, diff_mode: bool
 ) -> dict[str, Any]:
     """The module's return value; `final` is the re-read state (None in check mode)."""
     association_id = ""
@@ -219,8 +218,8 @@ def result_of(
         "domain_list_ids": {key: value for key, value in ids.items() if key != "group"},
         "firewall": final.summary() if final is not None else plan.after,
     }
-    if module._diff:
-        result["diff"] = {"before": plan.before, "after": plan.after}
+    if diff_mode:
+        result["diff"] = plan.diff
     return result
 
 
@@ -250,7 +249,7 @@ def main() -> None:
     name = module.params["name"]
     try:
         before = describe_firewall(client, name)
-        desired = desired_of(module) if module.params["state"] == "present" else None
+        desired = desired_of(module.params) if module.params["state"] == "present" else None
         plan = plan_present(before, desired) if desired else plan_absent(before)
         final = None
         ids = {key: value.list_id for key, value in before.lists.items()}
@@ -263,7 +262,7 @@ def main() -> None:
         fail_with(module, error)
     except (botocore.exceptions.ClientError, botocore.exceptions.BotoCoreError) as error:
         module.fail_json_aws(error, msg=f"could not read or change the DNS firewall {name}")
-    module.exit_json(**result_of(module, plan, final, ids, module.params["vpc_id"]))
+    module.exit_json(**result_of(plan, final, ids, module.params["vpc_id"], module._diff))
 
 
 if __name__ == "__main__":

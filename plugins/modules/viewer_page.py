@@ -130,28 +130,28 @@ except ImportError:
 
 from ansible_collections.amazon.aws.plugins.module_utils.botocore import is_boto3_error_code
 from ansible_collections.amazon.aws.plugins.module_utils.modules import AnsibleAWSModule
-from ansible_collections.amazon.aws.plugins.module_utils.retries import AWSRetry
+from ansible_collections.privatecast.streaming.plugins.module_utils.plan import (
+    apply_unless_checking,
+    paginate,
+)
+from ansible_collections.privatecast.streaming.plugins.module_utils.retrying_client import retrying_client
 from ansible_collections.privatecast.streaming.plugins.module_utils.viewer_page import (
     MFA_MODES,
+    PageApplier,
     PageError,
-    PageObject,
-    Plan,
     StoredObject,
     config_document,
-    plan_diff,
     plan_upload,
     read_build,
     wanted_objects,
 )
 
-DELETE_BATCH = 1000
 
-
-def stored_object(client, bucket: str, key: str) -> StoredObject | None:
+def stored_object(client: Any, bucket: str, key: str) -> StoredObject | None:
     """The object's headers and checksum; None when it, or the bucket (check mode on a new
     stack), does not exist."""
     try:
-        head = client.head_object(aws_retry=True, Bucket=bucket, Key=key, ChecksumMode="ENABLED")
+        head = client.head_object(Bucket=bucket, Key=key, ChecksumMode="ENABLED")
     except is_boto3_error_code(["404", "NoSuchKey", "NotFound", "NoSuchBucket"]):
         return None
     return StoredObject(
@@ -161,63 +161,31 @@ def stored_object(client, bucket: str, key: str) -> StoredObject | None:
     )
 
 
-def existing_keys(client, bucket: str, prefix: str) -> list[str]:
+def existing_keys(client: Any, bucket: str, prefix: str) -> list[str]:
     """Keys below the prefix; none while the bucket does not exist (check mode on a new stack)."""
-    paginator = client.get_paginator("list_objects_v2")
     try:
-        pages = paginator.paginate(Bucket=bucket, Prefix=prefix).build_full_result()
+        contents = paginate(client, "list_objects_v2", "Contents", Bucket=bucket, Prefix=prefix)
     except is_boto3_error_code("NoSuchBucket"):
         return []
-    return [item["Key"][len(prefix) :] for item in pages.get("Contents", [])]
+    return [item["Key"][len(prefix) :] for item in contents]
 
 
-def upload(client, bucket: str, prefix: str, obj: PageObject) -> None:
-    client.put_object(
-        aws_retry=True,
-        Bucket=bucket,
-        Key=prefix + obj.key,
-        Body=obj.body,
-        ContentType=obj.content_type,
-        CacheControl=obj.cache_control,
-        ChecksumAlgorithm="SHA256",
-        ChecksumSHA256=obj.checksum,
-    )
-
-
-def delete(client, bucket: str, prefix: str, keys: tuple[str, ...]) -> None:
-    for start in range(0, len(keys), DELETE_BATCH):
-        batch = [{"Key": prefix + key} for key in keys[start : start + DELETE_BATCH]]
-        response = client.delete_objects(
-            aws_retry=True, Bucket=bucket, Delete={"Objects": batch, "Quiet": True}
-        )
-        if response.get("Errors"):
-            raise PageError(f"could not delete: {response['Errors']}")
-
-
-def apply_plan(client, bucket: str, prefix: str, plan: Plan) -> None:
-    for obj in plan.uploads:
-        upload(client, bucket, prefix, obj)
-    if plan.deletions:
-        delete(client, bucket, prefix, plan.deletions)
-
-
-def publish(client, module: AnsibleAWSModule) -> dict[str, Any]:
-    params = module.params
+def publish(client: Any, params: dict[str, Any], check_mode: bool) -> dict[str, Any]:
+    """Describe the bucket's page, plan the uploads and deletions, apply them (not in check mode)."""
     bucket, prefix = params["bucket"], params["prefix"]
     config = config_document(**params["config"])
     wanted = wanted_objects(read_build(params["src"]), config)
     stored = {obj.key: stored_object(client, bucket, prefix + obj.key) for obj in wanted}
     keys = existing_keys(client, bucket, prefix) if params["delete_stale"] else []
     plan = plan_upload(wanted, stored, keys, params["delete_stale"])
-    if plan.changed and not module.check_mode:
-        apply_plan(client, bucket, prefix, plan)
+    apply_unless_checking(plan, PageApplier(client, bucket, prefix), check_mode)
     return {
         "changed": plan.changed,
         "uploaded": [obj.key for obj in plan.uploads],
         "deleted": list(plan.deletions),
         "objects": {obj.key: obj.summary() for obj in wanted},
         "config": json.loads(config),
-        "diff": plan_diff(plan, stored),
+        "diff": plan.diff,
     }
 
 
@@ -244,9 +212,9 @@ def main() -> None:
     prefix = module.params["prefix"]
     if prefix and not prefix.endswith("/"):
         module.fail_json(msg=f"prefix must end with '/', got {prefix!r}")
-    client = module.client("s3", retry_decorator=AWSRetry.jittered_backoff())
+    client = retrying_client(module, "s3")
     try:
-        result = publish(client, module)
+        result = publish(client, module.params, module.check_mode)
     except PageError as error:
         module.fail_json(msg=str(error))
     except (botocore.exceptions.ClientError, botocore.exceptions.BotoCoreError) as error:

@@ -46,7 +46,10 @@ UNIX = 3
 
 # The plugins/module_utils files the handlers may import as top-level modules: the ONE
 # list. Each imports nothing from Ansible (docs/conventions.md).
-SHARED_MODULES = ("cookie_signer", "maintenance")
+SHARED_MODULES = ("cookie_signer", "maintenance", "plan", "stack_resources")
+# A shared module imports its siblings by their collection path when Ansible loads it and by
+# their top-level name in a zip (both are written): the collection path means the sibling.
+COLLECTION_MODULE_UTILS = "ansible_collections.privatecast.streaming.plugins.module_utils."
 # What the Lambda Python runtime provides besides the standard library.
 RUNTIME_MODULES = frozenset(
     {"boto3", "botocore", "s3transfer", "jmespath", "dateutil", "urllib3", "six", "awslambdaric"}
@@ -112,7 +115,9 @@ def imported_names(source: Path) -> set[str]:
         elif isinstance(node, ast.ImportFrom):
             if node.level:
                 raise PackagingError(f"{source}: relative imports cannot be resolved in a Lambda zip")
-            if node.module and node.module != "__future__":
+            if node.module and node.module.startswith(COLLECTION_MODULE_UTILS):
+                names.add(node.module[len(COLLECTION_MODULE_UTILS) :].split(".", 1)[0])
+            elif node.module and node.module != "__future__":
                 names.add(node.module.split(".", 1)[0])
     return names
 

@@ -7,20 +7,19 @@ from typing import Any
 
 import lambda_common as common
 from botocore.exceptions import ClientError
-
-ACTIVE_STATES = {"pending", "running"}
+from stack_resources import ACTIVE_INSTANCE_STATES, server_states, stack_instances
 
 
 def change_servers(event: dict[str, Any], start: bool) -> dict[str, Any]:
     common.require_admin(event)
     ec2 = common.client("ec2")
-    instances = common.stack_instances(ec2, common.stack_name())
+    instances = stack_instances(ec2, common.stack_name())
     if not instances:
         raise common.HttpError(404, "the stack has no servers")
     to_change = [
         instance["InstanceId"]
         for instance in instances.values()
-        if (instance["State"]["Name"] in ACTIVE_STATES) != start
+        if (instance["State"]["Name"] in ACTIVE_INSTANCE_STATES) != start
     ]
     if to_change:
         call = ec2.start_instances if start else ec2.stop_instances
@@ -30,8 +29,8 @@ def change_servers(event: dict[str, Any], start: bool) -> dict[str, Any]:
             if error.response.get("Error", {}).get("Code") != "IncorrectInstanceState":
                 raise
             raise common.HttpError(409, "the servers are changing state; try again in a minute") from error
-        instances = common.stack_instances(ec2, common.stack_name())
-    body = {"servers": common.server_states(instances), "changed": sorted(to_change)}
+        instances = stack_instances(ec2, common.stack_name())
+    body = {"servers": server_states(instances), "changed": sorted(to_change)}
     return common.json_response(200, body)
 
 

@@ -11,6 +11,7 @@ from typing import Any
 
 import lambda_common as common
 import maintenance
+import stack_resources
 from botocore.exceptions import ClientError
 
 SECONDS_PER_DAY = 86400
@@ -65,7 +66,7 @@ def status(event: dict[str, Any]) -> dict[str, Any]:
     admin = common.admin_group() in common.groups_of(claims)
     stack = common.stack_name()
     ec2 = common.client("ec2")
-    servers = common.server_states(common.stack_instances(ec2, stack))
+    servers = stack_resources.server_states(stack_resources.stack_instances(ec2, stack))
     body = {
         "servers": servers if admin else plain_servers(servers),
         "stream": live_status(common.client("s3"), common.bucket_name(), common.now()),

@@ -11,6 +11,7 @@ from typing import Any
 import lambda_common as common
 import maintenance
 import recordings_store as store
+import stack_resources
 
 LOGGER = logging.getLogger(__name__)
 
@@ -18,7 +19,7 @@ LOGGER = logging.getLogger(__name__)
 def stop_idle_servers(ec2: Any, s3: Any, now: float) -> dict[str, Any]:
     """Idle = no segment and no server start within the idle time (a server just
     started has had no chance to stream yet)."""
-    instances = common.stack_instances(ec2, common.stack_name())
+    instances = stack_resources.stack_instances(ec2, common.stack_name())
     # Only running servers can be stopped; a pending one was just started, so is not idle.
     active = {role: i for role, i in instances.items() if i["State"]["Name"] == "running"}
     if not active:

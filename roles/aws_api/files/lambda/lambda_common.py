@@ -17,10 +17,6 @@ from typing import Any
 import boto3
 from botocore.config import Config
 
-SERVER_ROLES = ("proxy", "owncast")
-STACK_TAG = "privatecast:stack"
-SERVER_TAG = "privatecast:server"
-
 
 class HttpError(Exception):
     """Ends a request with the given status and message."""
@@ -240,33 +236,6 @@ def dispatch(event: dict[str, Any], routes: dict[str, Route]) -> dict[str, Any]:
 
 
 # --- servers --------------------------------------------------------------------------
-
-
-def stack_instances(ec2: Any, stack: str) -> dict[str, dict[str, Any]]:
-    """The stack's proxy and owncast instances (not terminated), by server role."""
-    paginator = ec2.get_paginator("describe_instances")
-    filters = [
-        {"Name": f"tag:{STACK_TAG}", "Values": [stack]},
-        {"Name": f"tag:{SERVER_TAG}", "Values": list(SERVER_ROLES)},
-        {"Name": "instance-state-name", "Values": ["pending", "running", "stopping", "stopped"]},
-    ]
-    found: dict[str, dict[str, Any]] = {}
-    for page in paginator.paginate(Filters=filters):
-        for reservation in page["Reservations"]:
-            for instance in reservation["Instances"]:
-                tags = {tag["Key"]: tag["Value"] for tag in instance.get("Tags", [])}
-                found[tags[SERVER_TAG]] = instance
-    return found
-
-
-def server_states(instances: dict[str, dict[str, Any]]) -> dict[str, dict[str, Any]]:
-    return {
-        role: {
-            "instance_id": instances[role]["InstanceId"] if role in instances else None,
-            "state": instances[role]["State"]["Name"] if role in instances else "absent",
-        }
-        for role in SERVER_ROLES
-    }
 
 
 def launched_at(instance: dict[str, Any]) -> float:
