@@ -4,11 +4,13 @@
 alert when the actual cost passes a percentage of it.
 
 Imports nothing from Ansible: every call goes through the boto3-style ``budgets`` client
-the caller hands in (the module wraps it with retries).
+the caller hands in (the module's retrying_client).
 
-Usage: ``state = describe_budget(client, account_id, name)``, ``plan = plan_budget(state,
-wanted)`` (``wanted`` None: no budget), then ``apply_plan(client, account_id, plan)``
-unless only checking.
+The collection's describe, plan, apply (module_utils/plan.py): ``state =
+describe_budget(client, account_id, name)``, ``plan = plan_budget(state, wanted)``
+(``wanted`` None: no budget; planning makes no call), then ``apply_unless_checking(plan,
+BudgetApplier(client, account_id), check_mode)``. The plan's ``after`` is the budget as
+describe_budget will find it once applied.
 
 The budget is named ``privatecast-<stack>`` (docs/conventions.md). It covers the account's
 whole cost: a budget filtered by the ``privatecast:stack`` tag would count nothing until
@@ -19,9 +21,15 @@ would keep its history, but an alert has no history worth keeping here.
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, ClassVar
+
+from ansible_collections.privatecast.streaming.plugins.module_utils.plan import (
+    Action,
+    ApplyResult,
+    Plan,
+    paginate,
+)
 
 NAME_PREFIX = "privatecast-"
 BUDGET_TYPE = "COST"
@@ -88,6 +96,14 @@ class Wanted:
             "BudgetLimit": {"Amount": _amount(self.limit_usd), "Unit": CURRENCY},
         }
 
+    @property
+    def state(self) -> BudgetState:
+        """The budget as describe_budget finds it once the plan is applied."""
+        notification = Notification(self.alert.notification, tuple(self.alert.subscribers))
+        return BudgetState(
+            self.name, float(_amount(self.limit_usd)), CURRENCY, BUDGET_TYPE, TIME_UNIT, (notification,)
+        )
+
 
 @dataclass(frozen=True)
 class Notification:
@@ -103,6 +119,15 @@ class Notification:
         addresses = sorted((item.get("SubscriptionType"), item.get("Address")) for item in self.subscribers)
         wanted = sorted(("EMAIL", email) for email in alert.emails)
         return same_kind and same_threshold and addresses == wanted
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "type": self.details.get("NotificationType"),
+            "comparison": self.details.get("ComparisonOperator"),
+            "threshold": float(self.details.get("Threshold", 0)),
+            "threshold_type": self.details.get("ThresholdType"),
+            "emails": sorted(s["Address"] for s in self.subscribers if s.get("SubscriptionType") == "EMAIL"),
+        }
 
 
 @dataclass(frozen=True)
@@ -121,54 +146,93 @@ class BudgetState:
             "unit": self.unit,
             "budget_type": self.budget_type,
             "time_unit": self.time_unit,
-            "alerts": [
-                {
-                    "type": item.details.get("NotificationType"),
-                    "comparison": item.details.get("ComparisonOperator"),
-                    "threshold": float(item.details.get("Threshold", 0)),
-                    "threshold_type": item.details.get("ThresholdType"),
-                    "emails": sorted(
-                        s["Address"] for s in item.subscribers if s.get("SubscriptionType") == "EMAIL"
-                    ),
-                }
-                for item in self.notifications
-            ],
+            "alerts": [item.as_dict() for item in self.notifications],
         }
 
 
-@dataclass(frozen=True)
-class Action:
-    verb: str  # create_budget, update_budget, delete_budget, create_notification, delete_notification
-    params: dict[str, Any]
-    description: str
-
-
 @dataclass
-class Plan:
-    actions: list[Action] = field(default_factory=list)
+class BudgetApplier:
+    """What the actions act through: the budgets client and the account id every call names."""
 
-    @property
-    def changed(self) -> bool:
-        return bool(self.actions)
+    client: Any
+    account_id: str
+    result: ApplyResult = field(default_factory=ApplyResult)
 
-    @property
-    def descriptions(self) -> list[str]:
-        return [action.description for action in self.actions]
+
+@dataclass(frozen=True)
+class CreateBudget(Action):
+    kind: ClassVar[str] = "create_budget"
+    description: str
+    wanted: Wanted
+    after: dict[str, Any]
+
+    def apply(self, applier: BudgetApplier) -> None:
+        alert = self.wanted.alert
+        applier.client.create_budget(
+            AccountId=applier.account_id,
+            Budget=self.wanted.budget,
+            NotificationsWithSubscribers=[
+                {"Notification": alert.notification, "Subscribers": alert.subscribers}
+            ],
+        )
+
+
+@dataclass(frozen=True)
+class UpdateLimit(Action):
+    kind: ClassVar[str] = "update_budget"
+    description: str
+    wanted: Wanted
+    before: dict[str, Any]
+    after: dict[str, Any]
+
+    def apply(self, applier: BudgetApplier) -> None:
+        applier.client.update_budget(AccountId=applier.account_id, NewBudget=self.wanted.budget)
+
+
+@dataclass(frozen=True)
+class DeleteBudget(Action):
+    kind: ClassVar[str] = "delete_budget"
+    description: str
+    budget_name: str
+    before: dict[str, Any]
+
+    def apply(self, applier: BudgetApplier) -> None:
+        applier.client.delete_budget(AccountId=applier.account_id, BudgetName=self.budget_name)
+
+
+@dataclass(frozen=True)
+class CreateNotification(Action):
+    kind: ClassVar[str] = "create_notification"
+    description: str
+    budget_name: str
+    alert: Alert
+    after: dict[str, Any]
+
+    def apply(self, applier: BudgetApplier) -> None:
+        applier.client.create_notification(
+            AccountId=applier.account_id,
+            BudgetName=self.budget_name,
+            Notification=self.alert.notification,
+            Subscribers=self.alert.subscribers,
+        )
+
+
+@dataclass(frozen=True)
+class DeleteNotification(Action):
+    kind: ClassVar[str] = "delete_notification"
+    description: str
+    budget_name: str
+    notification: dict[str, Any]  # what identifies it in DeleteNotification
+    before: dict[str, Any]
+
+    def apply(self, applier: BudgetApplier) -> None:
+        applier.client.delete_notification(
+            AccountId=applier.account_id, BudgetName=self.budget_name, Notification=self.notification
+        )
 
 
 def _amount(usd: float) -> str:
     return f"{usd:.2f}"
-
-
-def _collect(call: Callable[..., dict[str, Any]], key: str, **kwargs: Any) -> list[dict[str, Any]]:
-    items: list[dict[str, Any]] = []
-    token: str | None = None
-    while True:
-        page = call(**kwargs, **({"NextToken": token} if token else {}))
-        items += page.get(key) or []
-        token = page.get("NextToken")
-        if not token:
-            return items
 
 
 def describe_budget(client: Any, account_id: str, name: str) -> BudgetState | None:
@@ -178,11 +242,12 @@ def describe_budget(client: Any, account_id: str, name: str) -> BudgetState | No
     except client.exceptions.NotFoundException:
         return None
     notifications = []
-    for details in _collect(
-        client.describe_notifications_for_budget, "Notifications", AccountId=account_id, BudgetName=name
+    for details in paginate(
+        client, "describe_notifications_for_budget", "Notifications", AccountId=account_id, BudgetName=name
     ):
-        subscribers = _collect(
-            client.describe_subscribers_for_notification,
+        subscribers = paginate(
+            client,
+            "describe_subscribers_for_notification",
             "Subscribers",
             AccountId=account_id,
             BudgetName=name,
@@ -201,30 +266,28 @@ def describe_budget(client: Any, account_id: str, name: str) -> BudgetState | No
 
 
 def _notification_actions(state: BudgetState, wanted: Wanted) -> list[Action]:
-    actions = []
+    actions: list[Action] = []
     kept = False
     for item in state.notifications:
         if item.matches(wanted.alert) and not kept:
             kept = True
             continue
         actions.append(
-            Action(
-                "delete_notification",
-                {"BudgetName": state.name, "Notification": _notification_key(item.details)},
+            DeleteNotification(
                 f"delete the {item.details.get('NotificationType')} alert at "
                 f"{float(item.details.get('Threshold', 0)):g} {item.details.get('ThresholdType')}",
+                state.name,
+                _notification_key(item.details),
+                item.as_dict(),
             )
         )
     if not kept:
         actions.append(
-            Action(
-                "create_notification",
-                {
-                    "BudgetName": wanted.name,
-                    "Notification": wanted.alert.notification,
-                    "Subscribers": wanted.alert.subscribers,
-                },
+            CreateNotification(
                 f"e-mail an alert when the actual cost passes {wanted.alert.percent:g}% of the limit",
+                wanted.name,
+                wanted.alert,
+                wanted.state.notifications[0].as_dict(),
             )
         )
     return actions
@@ -236,49 +299,48 @@ def _notification_key(details: dict[str, Any]) -> dict[str, Any]:
     return {key: details[key] for key in keys if key in details}
 
 
-def plan_budget(state: BudgetState | None, wanted: Wanted | None) -> Plan:
-    """What brings the budget from ``state`` to ``wanted`` (None: no budget)."""
-    if wanted is None:
-        if state is None:
-            return Plan()
-        return Plan([Action("delete_budget", {"BudgetName": state.name}, f"delete budget {state.name}")])
+def _plan_absent(state: BudgetState | None) -> Plan:
     if state is None:
-        return Plan(
-            [
-                Action(
-                    "create_budget",
-                    {
-                        "Budget": wanted.budget,
-                        "NotificationsWithSubscribers": [
-                            {
-                                "Notification": wanted.alert.notification,
-                                "Subscribers": wanted.alert.subscribers,
-                            }
-                        ],
-                    },
-                    f"create budget {wanted.name}: {_amount(wanted.limit_usd)} USD a month, alert at "
-                    f"{wanted.alert.percent:g}%",
-                )
-            ]
-        )
+        return Plan("budget", (), {}, {})
+    delete = DeleteBudget(f"delete budget {state.name}", state.name, state.as_dict())
+    return Plan(state.name, (delete,), state.as_dict(), {})
+
+
+def _plan_create(wanted: Wanted) -> Plan:
+    after = wanted.state.as_dict()
+    create = CreateBudget(
+        f"create budget {wanted.name}: {_amount(wanted.limit_usd)} USD a month, alert at "
+        f"{wanted.alert.percent:g}%",
+        wanted,
+        after,
+    )
+    return Plan(wanted.name, (create,), {}, after)
+
+
+def _limit_actions(state: BudgetState, wanted: Wanted) -> list[Action]:
+    if _amount(state.limit_usd) == _amount(wanted.limit_usd) and state.unit == CURRENCY:
+        return []
+    update = UpdateLimit(
+        f"set the monthly limit from {_amount(state.limit_usd)} {state.unit} "
+        f"to {_amount(wanted.limit_usd)} USD",
+        wanted,
+        {"limit_usd": state.limit_usd, "unit": state.unit},
+        {"limit_usd": float(_amount(wanted.limit_usd)), "unit": CURRENCY},
+    )
+    return [update]
+
+
+def plan_budget(state: BudgetState | None, wanted: Wanted | None) -> Plan:
+    """What brings the budget from ``state`` to ``wanted`` (None: no budget); no AWS call."""
+    if wanted is None:
+        return _plan_absent(state)
+    if state is None:
+        return _plan_create(wanted)
     if (state.budget_type, state.time_unit) != (BUDGET_TYPE, TIME_UNIT):
         raise BudgetError(
             f"budget {state.name} exists but is a {state.time_unit} {state.budget_type} budget, not a "
             "monthly cost budget: delete it (or choose another stack name) and run again"
         )
-    actions = []
-    if _amount(state.limit_usd) != _amount(wanted.limit_usd) or state.unit != CURRENCY:
-        actions.append(
-            Action(
-                "update_budget",
-                {"NewBudget": wanted.budget},
-                f"set the monthly limit from {_amount(state.limit_usd)} {state.unit} "
-                f"to {_amount(wanted.limit_usd)} USD",
-            )
-        )
-    return Plan(actions + _notification_actions(state, wanted))
-
-
-def apply_plan(client: Any, account_id: str, plan: Plan) -> None:
-    for action in plan.actions:
-        getattr(client, action.verb)(AccountId=account_id, **action.params)
+    actions = _limit_actions(state, wanted) + _notification_actions(state, wanted)
+    after = wanted.state.as_dict() if actions else state.as_dict()
+    return Plan(state.name, tuple(actions), state.as_dict(), after)

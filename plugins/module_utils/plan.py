@@ -17,7 +17,7 @@ The plan's ``before`` and ``after`` are the module's diff (``Plan.diff``).
 
 ``differs`` is the one comparison of wanted settings with what AWS returns, and
 ``paginate`` the one way to read every page of a listing (the client it is handed
-retries: module_utils/aws_calls.py).
+retries: module_utils/retrying_client.py).
 
 Imports nothing outside the standard library: the Lambdas use it through maintenance.py.
 """

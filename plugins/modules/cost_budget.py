@@ -102,13 +102,14 @@ except ImportError:
 from ansible_collections.amazon.aws.plugins.module_utils.modules import AnsibleAWSModule
 from ansible_collections.privatecast.streaming.plugins.module_utils.budget import (
     Alert,
+    BudgetApplier,
     BudgetError,
     BudgetState,
     Wanted,
-    apply_plan,
     describe_budget,
     plan_budget,
 )
+from ansible_collections.privatecast.streaming.plugins.module_utils.plan import apply_unless_checking
 from ansible_collections.privatecast.streaming.plugins.module_utils.retrying_client import retrying_client
 
 
@@ -139,21 +140,21 @@ def main() -> None:
     params = module.params
     try:
         account_id = retrying_client(module, "sts").get_caller_identity()["Account"]
-        client = retrying_client(module, "budgets")
+        applier = BudgetApplier(retrying_client(module, "budgets"), account_id)
         wanted = wanted_from(params)
-        before = describe_budget(client, account_id, params["name"])
+        before = describe_budget(applier.client, account_id, params["name"])
         plan = plan_budget(before, wanted)
+        apply_unless_checking(plan, applier, module.check_mode)
         after = before
         if plan.changed and not module.check_mode:
-            apply_plan(client, account_id, plan)
-            after = describe_budget(client, account_id, params["name"])
+            after = describe_budget(applier.client, account_id, params["name"])
     except BudgetError as error:
         module.fail_json(msg=str(error))
     except (botocore.exceptions.ClientError, botocore.exceptions.BotoCoreError) as error:
         module.fail_json_aws(error, msg=f"AWS Budgets refused a call for budget {params['name']}")
     result = {"changed": plan.changed, "changes": plan.descriptions, "budget": as_dict(after)}
     if module._diff:
-        result["diff"] = {"before": as_dict(before), "after": as_dict(after) if not module.check_mode else {}}
+        result["diff"] = plan.diff
     module.exit_json(**result)
 
 
