@@ -23,17 +23,23 @@ LIVE_WINDOW = 3  # segments Owncast's live playlist lists, as the tests' stand-i
 
 @dataclass
 class RequestLog:
-    """Every S3 API call a client makes while attached (botocore's before-call event)."""
+    """Every S3 API call a client makes while attached (botocore's before-call and
+    after-call events: one per call, retries included in its time), with its duration."""
 
-    calls: list[str] = field(default_factory=list)
+    calls: list[tuple[str, float]] = field(default_factory=list)
+    started: float = 0.0
 
     def attach(self, client: Any) -> None:
-        client.meta.events.register("before-call.s3", self.record)
+        client.meta.events.register("before-call.s3", self.begin)
+        client.meta.events.register("after-call.s3", self.end)
 
-    def record(self, model: Any = None, **_kwargs: Any) -> None:
-        self.calls.append(model.name)
+    def begin(self, **_kwargs: Any) -> None:
+        self.started = time.perf_counter()
 
-    def take(self) -> list[str]:
+    def end(self, model: Any = None, **_kwargs: Any) -> None:
+        self.calls.append((model.name, time.perf_counter() - self.started))
+
+    def take(self) -> list[tuple[str, float]]:
         taken, self.calls = self.calls, []
         return taken
 
@@ -43,6 +49,7 @@ class EventCost:
     kind: str  # "segment" (Owncast's new .ts) or "playlist" (its stream.m3u8 naming it)
     calls: tuple[str, ...]
     seconds: float
+    list_seconds: float  # of which in ListObjectsV2 calls
 
 
 def s3_event(bucket: str, key: str) -> dict[str, Any]:
@@ -77,7 +84,9 @@ def timed(log: RequestLog, kind: str, run: Callable[[], Any]) -> EventCost:
     started = time.perf_counter()
     run()
     seconds = time.perf_counter() - started
-    return EventCost(kind, tuple(log.take()), seconds)
+    calls = log.take()
+    listing = sum(duration for name, duration in calls if name == "ListObjectsV2")
+    return EventCost(kind, tuple(name for name, _ in calls), seconds, listing)
 
 
 def next_segment_events(
