@@ -25,10 +25,10 @@ import math
 import random
 import re
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
-from typing import Any
+from typing import Any, Protocol
 
 from botocore.exceptions import ClientError
 
@@ -57,6 +57,13 @@ CONFLICT_CODES = {"PreconditionFailed", "ConditionalRequestConflict", "412", "40
 MISSING_CODES = {"NoSuchKey", "404", "NotFound"}
 WRITE_ATTEMPTS = 10
 INDEX_VERSION = 1
+# User metadata of each variant playlist: what the index needs of its segments, so an event
+# lists only the segments after the playlist's tail (see PlaylistState). S3 allows 2 KB
+# of user metadata (names and values together); the tail is cut to stay well below.
+PLAYLIST_STATE_KEY = "privatecast-archive"
+PLAYLIST_STATE_VERSION = 1
+STATE_TAIL_MAX = 40
+STATE_BYTES_MAX = 1900
 
 
 class ConvergeError(RuntimeError):
@@ -72,6 +79,28 @@ class ArchivedSegment:
     name: str
 
 
+class PlaylistEntry(Protocol):
+    """What a variant playlist says of a segment (an ArchivedSegment, or a line read back)."""
+
+    @property
+    def sequence(self) -> int: ...
+
+    @property
+    def duration_us(self) -> int: ...
+
+    @property
+    def name(self) -> str: ...
+
+
+@dataclass(frozen=True)
+class ListedName:
+    """A segment as a variant playlist lists it: its archived name, nothing of the object."""
+
+    sequence: int
+    duration_us: int
+    name: str
+
+
 # --- small S3 helpers -------------------------------------------------------------------
 
 
@@ -79,8 +108,12 @@ def error_code(error: ClientError) -> str:
     return str(error.response.get("Error", {}).get("Code", ""))
 
 
-def list_objects(s3: Any, bucket: str, prefix: str) -> Iterator[dict[str, Any]]:
-    for page in s3.get_paginator("list_objects_v2").paginate(Bucket=bucket, Prefix=prefix):
+def list_objects(
+    s3: Any, bucket: str, prefix: str, start_after: str | None = None
+) -> Iterator[dict[str, Any]]:
+    """Every object under prefix, in key order; only keys after start_after when given."""
+    after = {"StartAfter": start_after} if start_after else {}
+    for page in s3.get_paginator("list_objects_v2").paginate(Bucket=bucket, Prefix=prefix, **after):
         yield from page.get("Contents", [])
 
 
@@ -94,15 +127,29 @@ def list_folders(s3: Any, bucket: str, prefix: str) -> list[str]:
     return names
 
 
-def read_object(s3: Any, bucket: str, key: str) -> tuple[bytes | None, str | None]:
-    """(body, ETag), or (None, None) when the key does not exist."""
+@dataclass(frozen=True)
+class StoredObject:
+    """One object as read: body None (and no ETag) when the key does not exist."""
+
+    body: bytes | None
+    etag: str | None
+    metadata: dict[str, str]
+
+
+def read_stored(s3: Any, bucket: str, key: str) -> StoredObject:
     try:
         response = s3.get_object(Bucket=bucket, Key=key)
     except ClientError as error:
         if error_code(error) in MISSING_CODES:
-            return None, None
+            return StoredObject(None, None, {})
         raise
-    return response["Body"].read(), response["ETag"]
+    return StoredObject(response["Body"].read(), response["ETag"], dict(response.get("Metadata") or {}))
+
+
+def read_object(s3: Any, bucket: str, key: str) -> tuple[bytes | None, str | None]:
+    """(body, ETag), or (None, None) when the key does not exist."""
+    stored = read_stored(s3, bucket, key)
+    return stored.body, stored.etag
 
 
 def converge(
@@ -116,12 +163,34 @@ def converge(
 ) -> bool:
     """Write render(current) to key unless it is unchanged (or None), conditionally on the
     version read, retrying when another writer got there first. True when written."""
+
+    def render_stored(current: StoredObject) -> tuple[bytes, dict[str, str]] | None:
+        body = render(current.body)
+        return None if body is None else (body, {})
+
+    return converge_stored(
+        s3, bucket, key, render_stored, content_type=content_type, cache_control=cache_control
+    )
+
+
+def converge_stored(
+    s3: Any,
+    bucket: str,
+    key: str,
+    render: Callable[[StoredObject], tuple[bytes, dict[str, str]] | None],
+    *,
+    content_type: str,
+    cache_control: str = "no-cache",
+) -> bool:
+    """converge() for an object that also carries user metadata: render gets the object as
+    read and gives (body, metadata); unchanged means both are the same."""
     for attempt in range(WRITE_ATTEMPTS):
-        current, etag = read_object(s3, bucket, key)
-        body = render(current)
-        if body is None or body == current:
+        current = read_stored(s3, bucket, key)
+        rendered = render(current)
+        if rendered is None or (rendered[0] == current.body and rendered[1] == current.metadata):
             return False
-        condition = {"IfMatch": etag} if etag else {"IfNoneMatch": "*"}
+        body, metadata = rendered
+        condition = {"IfMatch": current.etag} if current.etag else {"IfNoneMatch": "*"}
         try:
             s3.put_object(
                 Bucket=bucket,
@@ -129,6 +198,7 @@ def converge(
                 Body=body,
                 ContentType=content_type,
                 CacheControl=cache_control,
+                Metadata=metadata,
                 **condition,
             )
         except ClientError as error:
@@ -208,13 +278,18 @@ def unique_by_sequence(segments: list[ArchivedSegment]) -> list[ArchivedSegment]
     return [chosen[sequence] for sequence in sorted(chosen)]
 
 
-def list_archived(s3: Any, bucket: str, session: str, variant: str) -> list[ArchivedSegment]:
+def list_archived(
+    s3: Any, bucket: str, session: str, variant: str, start: int | None = None
+) -> list[ArchivedSegment]:
+    """The variant's archived segments, or only those numbered start or later: archived
+    names begin with the zero-padded number, so key order is number order (StartAfter)."""
     prefix = variant_prefix(session, variant)
-    found = [parse_archived(obj, prefix) for obj in list_objects(s3, bucket, prefix)]
+    after = None if start is None else f"{prefix}{start:08d}"
+    found = [parse_archived(obj, prefix) for obj in list_objects(s3, bucket, prefix, after)]
     return unique_by_sequence([segment for segment in found if segment is not None])
 
 
-def render_variant_playlist(segments: list[ArchivedSegment], closed: bool) -> bytes:
+def render_variant_playlist(segments: Sequence[PlaylistEntry], closed: bool) -> bytes:
     target = max(math.ceil(segment.duration_us / 1_000_000) for segment in segments)
     lines = [
         "#EXTM3U",
@@ -235,21 +310,166 @@ def render_variant_playlist(segments: list[ArchivedSegment], closed: bool) -> by
     return ("\n".join(lines) + "\n").encode()
 
 
+@dataclass(frozen=True)
+class Aggregate:
+    """variant_stats of a run of segments from the first one on, kept exactly (start and
+    updated unrounded), so the run extends by the segments after it without the earlier
+    ones: the same arithmetic in the same order as over the whole list."""
+
+    segments: int = 0
+    duration_us: int = 0
+    size: int = 0
+    start: float = math.inf
+    updated: float = -math.inf
+
+    def extend(self, segments: Iterable[ArchivedSegment]) -> Aggregate:
+        count, elapsed_us, size = self.segments, self.duration_us, self.size
+        start, updated = self.start, self.updated
+        for segment in segments:
+            count += 1
+            elapsed_us += segment.duration_us
+            size += segment.size
+            start = min(start, segment.modified - elapsed_us / 1_000_000)
+            updated = max(updated, segment.modified)
+        return Aggregate(count, elapsed_us, size, start, updated)
+
+    def stats(self) -> dict[str, int]:
+        return {
+            "segments": self.segments,
+            "duration_us": self.duration_us,
+            "size": self.size,
+            "start": math.floor(self.start),
+            "updated": math.floor(self.updated),
+        }
+
+
 def variant_stats(segments: list[ArchivedSegment]) -> dict[str, int]:
     """What the index keeps per variant. start: earliest moment consistent with every
     copy's time (a copy exists only after its segment was recorded)."""
-    elapsed_us = 0
-    start = math.inf
-    for segment in segments:
-        elapsed_us += segment.duration_us
-        start = min(start, segment.modified - elapsed_us / 1_000_000)
-    return {
-        "segments": len(segments),
-        "duration_us": elapsed_us,
-        "size": sum(segment.size for segment in segments),
-        "start": math.floor(start),
-        "updated": math.floor(max(segment.modified for segment in segments)),
+    return Aggregate().extend(segments).stats()
+
+
+# --- the playlist's state: list only what came after its tail ------------------------------
+
+
+@dataclass(frozen=True)
+class PlaylistState:
+    """What a variant playlist's metadata keeps beside the names its body lists: the
+    Aggregate of its first `before.segments` segments and, for every later one (the tail,
+    at most STATE_TAIL_MAX), size and copy time as the listing gave them. With it, an event
+    lists only the segments numbered from the live window's first (or the playlist's last
+    plus one) on: everything before that is known, a copy made again meanwhile (a new copy
+    time) only happens inside the window, and the listing replaces the tail from there."""
+
+    head: tuple[ListedName, ...]
+    before: Aggregate
+    tail: tuple[ArchivedSegment, ...]
+
+    @property
+    def boundary(self) -> int:
+        """The first number the tail holds (or would hold): head and before end below it."""
+        if self.tail:
+            return self.tail[0].sequence
+        return self.head[-1].sequence + 1 if self.head else 0
+
+    @property
+    def next_sequence(self) -> int:
+        """One past the playlist's last segment."""
+        return self.tail[-1].sequence + 1 if self.tail else self.boundary
+
+
+def listed_names(body: bytes) -> list[ListedName] | None:
+    """The segments a variant playlist lists, in order; None if a line is not an archived name."""
+    names = []
+    for line in body.decode("utf-8", "replace").splitlines():
+        if not line or line.startswith("#"):
+            continue
+        match = ARCHIVED_NAME.fullmatch(line)
+        if not match:
+            return None
+        names.append(ListedName(int(match["sequence"]), int(match["duration_us"]), line))
+    return names
+
+
+def encode_state(before: Aggregate, tail: Sequence[ArchivedSegment]) -> str:
+    start = None if before.start == math.inf else before.start
+    updated = None if before.updated == -math.inf else before.updated
+    document = {
+        "v": PLAYLIST_STATE_VERSION,
+        "n": before.segments,
+        "d": before.duration_us,
+        "s": before.size,
+        "t": start,
+        "u": updated,
+        "tail": [[segment.sequence, segment.size, segment.modified] for segment in tail],
     }
+    return json.dumps(document, separators=(",", ":"))
+
+
+def decode_state(current: StoredObject) -> PlaylistState | None:
+    """The state a playlist carries, checked against its body; None when it has none (a
+    playlist from before the state existed, or none at all) or they disagree."""
+    raw = current.metadata.get(PLAYLIST_STATE_KEY)
+    names = listed_names(current.body) if current.body is not None and raw else None
+    if names is None:
+        return None
+    try:
+        document = json.loads(raw)
+        before = Aggregate(
+            int(document["n"]),
+            int(document["d"]),
+            int(document["s"]),
+            math.inf if document["t"] is None else float(document["t"]),
+            -math.inf if document["u"] is None else float(document["u"]),
+        )
+        tail_data = [
+            (int(sequence), int(size), float(modified)) for sequence, size, modified in document["tail"]
+        ]
+    except (ValueError, TypeError, KeyError):
+        return None
+    head, rest = names[: before.segments], names[before.segments :]
+    consistent = (
+        document.get("v") == PLAYLIST_STATE_VERSION
+        and len(head) == before.segments
+        and sum(name.duration_us for name in head) == before.duration_us
+        and [name.sequence for name in rest] == [sequence for sequence, _, _ in tail_data]
+    )
+    if not consistent:
+        return None
+    tail = tuple(
+        ArchivedSegment(name.sequence, name.duration_us, size, modified, name.name)
+        for name, (_, size, modified) in zip(rest, tail_data, strict=True)
+    )
+    return PlaylistState(tuple(head), before, tail)
+
+
+def fit_state(
+    before: Aggregate, segments: Sequence[ArchivedSegment]
+) -> tuple[Aggregate, list[ArchivedSegment]]:
+    """Fold the oldest segments into the aggregate until the tail fits the metadata."""
+    excess = max(0, len(segments) - STATE_TAIL_MAX)
+    before, tail = before.extend(segments[:excess]), list(segments[excess:])
+    while tail and len(PLAYLIST_STATE_KEY) + len(encode_state(before, tail)) > STATE_BYTES_MAX:
+        before, tail = before.extend(tail[:1]), tail[1:]
+    return before, tail
+
+
+def known_segments(
+    s3: Any, bucket: str, session: str, variant: str, *, current: StoredObject, window_start: int | None
+) -> tuple[list[PlaylistEntry], Aggregate, list[ArchivedSegment]]:
+    """The variant's archived segments as (head, its Aggregate, the rest with their data).
+    With window_start (the first number of Owncast's live window) and a playlist whose
+    state holds everything before the listing's start, only the segments numbered from
+    min(window_start, the playlist's last + 1) on are listed: a constant number of LIST
+    requests whatever the recording's length. Otherwise every segment is listed."""
+    state = decode_state(current) if window_start is not None else None
+    if state is not None and window_start is not None:
+        start = min(window_start, state.next_sequence)
+        if start >= state.boundary:
+            kept = [segment for segment in state.tail if segment.sequence < start]
+            listed = list_archived(s3, bucket, session, variant, start)
+            return list(state.head), state.before, kept + listed
+    return [], Aggregate(), list_archived(s3, bucket, session, variant)
 
 
 def render_master(variants: dict[str, dict[str, int]]) -> bytes | None:
@@ -408,43 +628,59 @@ def copy_segment(s3: Any, bucket: str, source_key: str, target_key: str) -> bool
 
 def archive_variant(s3: Any, bucket: str, variant: str) -> dict[str, int]:
     """Copy every segment of hls/<variant>/ with a known duration that is not archived yet,
-    then refresh the touched recordings. Returns session -> segments copied."""
+    then refresh the touched recordings. Returns session -> segments copied. Lists only
+    the archived segments from the live window's first on (constant in the recording's
+    length), and the refresh only from there or the playlist's tail on."""
     copied: dict[str, int] = {}
     index = read_index(s3, bucket)
     for session, window in owncast_window(s3, bucket, variant).items():
         if session in index["deleted"]:
             continue
-        archived = {segment.sequence for segment in list_archived(s3, bucket, session, variant)}
+        window_start = min(sequence for sequence, _, _ in window.values())
+        archived = {segment.sequence for segment in list_archived(s3, bucket, session, variant, window_start)}
         count = 0
         for sequence, duration_us, source_key in sorted(window.values()):
             if sequence not in archived:
                 target = variant_prefix(session, variant) + archived_name(sequence, duration_us)
                 count += copy_segment(s3, bucket, source_key, target)
-        known = index["recordings"].get(session, {}).get("variants", {}).get(variant, {})
-        if count or known.get("segments") != len(archived):
-            refresh_recording(s3, bucket, session, variant)
+        refresh_recording(s3, bucket, session, variant, window_start)
         copied[session] = count
     return copied
 
 
-def refresh_recording(s3: Any, bucket: str, session: str, variant: str) -> dict[str, int] | None:
+def refresh_recording(
+    s3: Any, bucket: str, session: str, variant: str, window_start: int | None = None
+) -> dict[str, int] | None:
     """Rebuild one variant's playlist from its archived segments, then its index entry and
-    the session's master playlist. Returns the variant's stats (None: nothing archived)."""
-    listing: list[ArchivedSegment] = []
+    the session's master playlist. Returns the variant's stats (None: nothing archived).
+    With window_start (from an event) it lists only the segments after the playlist's
+    state (known_segments) and leaves the index and master alone when neither the playlist
+    nor the variant's stats changed; without (close, reconcile) it lists all of them."""
+    outcome: list[tuple[dict[str, int], dict[str, int] | None]] = []
 
-    def render_playlist(_current: bytes | None) -> bytes | None:
+    def render_playlist(current: StoredObject) -> tuple[bytes, dict[str, str]] | None:
+        outcome.clear()
         index = read_index(s3, bucket)
         if session in index["deleted"]:
             return None
         entry = index["recordings"].get(session, {})
-        listing[:] = list_archived(s3, bucket, session, variant)
-        return render_variant_playlist(listing, bool(entry.get("closed"))) if listing else None
+        head, before, segments = known_segments(
+            s3, bucket, session, variant, current=current, window_start=window_start
+        )
+        if not head and not segments:
+            return None
+        state_before, tail = fit_state(before, segments)
+        outcome.append((before.extend(segments).stats(), entry.get("variants", {}).get(variant)))
+        body = render_variant_playlist([*head, *segments], bool(entry.get("closed")))
+        return body, {PLAYLIST_STATE_KEY: encode_state(state_before, tail)}
 
     playlist_key = variant_prefix(session, variant) + VARIANT_PLAYLIST
-    converge(s3, bucket, playlist_key, render_playlist, content_type=PLAYLIST_TYPE)
-    if not listing:
+    written = converge_stored(s3, bucket, playlist_key, render_playlist, content_type=PLAYLIST_TYPE)
+    if not outcome:
         return None
-    stats = variant_stats(listing)
+    stats, indexed = outcome[0]
+    if window_start is not None and not written and indexed == stats:
+        return stats
     update_index(s3, bucket, lambda index: merge_variant(index, session, variant, stats))
     write_master(s3, bucket, session)
     return stats
