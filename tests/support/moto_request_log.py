@@ -36,8 +36,9 @@ MODELS_OF_SIGNING_NAME = {"apigateway": ("apigateway", "apigatewayv2")}
 
 
 def is_read(action: str) -> bool:
-    """Describe/Get/List/Head calls read; every other action writes."""
-    return action.startswith(READ_PREFIXES)
+    """Describe/Get/List/Head calls read, also as Cognito's Admin* calls (AdminGetUser);
+    every other action writes."""
+    return action.removeprefix("Admin").startswith(READ_PREFIXES)
 
 
 def signing_service(environ: dict[str, Any]) -> str:
