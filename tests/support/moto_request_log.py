@@ -72,7 +72,7 @@ def _model_routes(model: Any) -> list[Route]:
     for name in model.operation_names:
         operation = model.operation_model(name)
         http = operation.http
-        path, _, query = http["requestUri"].partition("?")
+        path, _sep, query = http["requestUri"].partition("?")
         pattern = re.sub(r"\\\{[^}]+?\\\+\\\}", ".+", re.escape(path.rstrip("/") or "/"))
         pattern = re.sub(r"\\\{[^}]+?\\\}", "[^/]+", pattern)
         keys = {k.split("=")[0] for k in query.split("&") if k}
