@@ -15,6 +15,7 @@ die() { printf 'error: %s\n' "$*" >&2; exit 1; }
 COLLECTIONS_DIR="$REPO_ROOT/.ansible/collections"
 export ANSIBLE_COLLECTIONS_PATH="$COLLECTIONS_DIR"
 export ANSIBLE_ROLES_PATH="$REPO_ROOT/roles"
+export ANSIBLE_CONFIG="$REPO_ROOT/ansible.cfg" # pipelining
 # Containers (the local stack's hosts) need runc and lowered ulimits on these machines.
 export CONTAINERS_CONF="$PRIVATECAST_CACHE/containers.conf"
 

@@ -95,6 +95,60 @@ def test_rebuild_rewrites_only_on_change(tmp_path: Path) -> None:
     assert json.loads(package(output, dirs).stdout)["changed"] is True
 
 
+def package_many(dirs: tuple[Path, Path], *functions: tuple[Path, str]) -> subprocess.CompletedProcess:
+    lambda_dir, shared_dir = dirs
+    pairs = [arg for output, handler in functions for arg in ("--function", str(output), handler)]
+    return subprocess.run(
+        [sys.executable, str(lambda_zip.PACKAGER), *pairs, "--lambda-dir", str(lambda_dir),
+         "--shared-dir", str(shared_dir)],
+        capture_output=True, text=True, check=False,
+    )  # fmt: skip
+
+
+def test_one_run_builds_several_zips_as_separate_runs_would(tmp_path: Path) -> None:
+    dirs = sources(tmp_path, **{"other.py": "import helper\n\ndef handler(event, context):\n    return 2\n"})
+    alone = json.loads(package(tmp_path / "alone.zip", dirs, handler="other.handler").stdout)
+
+    completed = package_many(
+        dirs, (tmp_path / "one.zip", "handler.handler"), (tmp_path / "two.zip", "other.handler")
+    )
+
+    assert completed.returncode == 0, completed.stderr
+    summary = json.loads(completed.stdout)
+    assert summary["changed"] is True
+    assert [f["path"] for f in summary["functions"]] == [str(tmp_path / "one.zip"), str(tmp_path / "two.zip")]
+    assert summary["functions"][1]["sha256"] == alone["sha256"]
+    assert (tmp_path / "two.zip").read_bytes() == (tmp_path / "alone.zip").read_bytes()
+    assert summary["functions"][0]["modules"] == ["handler", "helper", "maintenance"]
+    again = package_many(
+        dirs, (tmp_path / "one.zip", "handler.handler"), (tmp_path / "two.zip", "other.handler")
+    )
+    assert json.loads(again.stdout)["changed"] is False
+
+
+def test_a_refused_function_fails_the_whole_run(tmp_path: Path) -> None:
+    dirs = sources(tmp_path)
+    completed = package_many(
+        dirs, (tmp_path / "one.zip", "handler.handler"), (tmp_path / "two.zip", "nothere.handler")
+    )
+
+    assert completed.returncode == 1
+    assert "'nothere'" in completed.stderr
+
+
+def test_zips_are_named_either_way_not_both(tmp_path: Path) -> None:
+    lambda_dir, shared_dir = sources(tmp_path)
+    both = subprocess.run(
+        [sys.executable, str(lambda_zip.PACKAGER), str(tmp_path / "a.zip"), "handler.handler",
+         "--function", str(tmp_path / "b.zip"), "handler.handler",
+         "--lambda-dir", str(lambda_dir), "--shared-dir", str(shared_dir)],
+        capture_output=True, text=True, check=False,
+    )  # fmt: skip
+
+    assert both.returncode == 2
+    assert not (tmp_path / "a.zip").exists() and not (tmp_path / "b.zip").exists()
+
+
 @pytest.mark.parametrize(
     ("helper", "refused"),
     [

@@ -7,6 +7,11 @@ compression); it is rewritten only when its content changes. Prints
     package_lambda.py OUTPUT.zip HANDLER --lambda-dir DIR --shared-dir DIR
         [--requirements FILE --wheel-cache DIR --architecture arm64|x86_64
          --python-version 3.12]
+    package_lambda.py --function OUTPUT.zip HANDLER [--function ...] --lambda-dir DIR ...
+
+With --function (repeated), builds every function's zip in one run (the role does: one
+Python start-up instead of one per function) and prints {"changed": any of them,
+"functions": [the summary of each, in order]}.
 
 What lands in the zip, at its root, follows the handler's `import` statements (read with
 ast, in every function and try block, followed module by module):
@@ -278,8 +283,18 @@ def default_wheel_cache() -> Path:
 
 def parse_arguments(argv: list[str]) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n", 1)[0])
-    parser.add_argument("output", type=Path)
-    parser.add_argument("handler", help="the function's handler, module.function (api_status.handler)")
+    parser.add_argument("output", type=Path, nargs="?")
+    parser.add_argument(
+        "handler", nargs="?", help="the function's handler, module.function (api_status.handler)"
+    )
+    parser.add_argument(
+        "--function",
+        nargs=2,
+        action="append",
+        default=[],
+        metavar=("OUTPUT", "HANDLER"),
+        help="one more zip to build (repeatable), instead of OUTPUT HANDLER",
+    )
     parser.add_argument("--lambda-dir", type=Path, required=True)
     parser.add_argument("--shared-dir", type=Path, required=True)
     parser.add_argument("--requirements", type=Path)
@@ -289,23 +304,36 @@ def parse_arguments(argv: list[str]) -> argparse.Namespace:
     return parser.parse_args(argv)
 
 
-def main(argv: list[str]) -> int:
-    options = parse_arguments(argv)
-    try:
-        entries, resolution = zip_entries(options)
-    except PackagingError as error:
-        print(f"package_lambda: {error}", file=sys.stderr)
-        return 1
+def package(options: argparse.Namespace) -> dict[str, object]:
+    entries, resolution = zip_entries(options)
     content = build_zip(entries)
     changed = write_if_changed(options.output, content)
-    summary = {
+    return {
         "path": str(options.output),
         "sha256": hashlib.sha256(content).hexdigest(),
         "changed": changed,
         "modules": sorted(resolution.modules),
         "libraries": sorted(resolution.libraries),
     }
-    print(json.dumps(summary))
+
+
+def main(argv: list[str]) -> int:
+    options = parse_arguments(argv)
+    if bool(options.function) == bool(options.output and options.handler):
+        print("package_lambda: give OUTPUT HANDLER, or --function OUTPUT HANDLER (repeated)", file=sys.stderr)
+        return 2
+    try:
+        if not options.function:
+            print(json.dumps(package(options)))
+            return 0
+        summaries = [
+            package(argparse.Namespace(**{**vars(options), "output": Path(output), "handler": handler}))
+            for output, handler in options.function
+        ]
+    except PackagingError as error:
+        print(f"package_lambda: {error}", file=sys.stderr)
+        return 1
+    print(json.dumps({"changed": any(s["changed"] for s in summaries), "functions": summaries}))
     return 0
 
 
