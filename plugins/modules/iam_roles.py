@@ -96,8 +96,8 @@ changes:
 """
 
 import json
-from dataclasses import dataclass, field
-from typing import Any
+from dataclasses import dataclass
+from typing import Any, ClassVar
 
 try:
     import botocore
@@ -107,11 +107,18 @@ except ImportError:
 from ansible_collections.amazon.aws.plugins.module_utils.botocore import is_boto3_error_code
 from ansible_collections.amazon.aws.plugins.module_utils.modules import AnsibleAWSModule
 from ansible_collections.amazon.aws.plugins.module_utils.policy import compare_policies
-from ansible_collections.amazon.aws.plugins.module_utils.retries import AWSRetry
-from ansible_collections.amazon.aws.plugins.module_utils.tagging import (
-    ansible_dict_to_boto3_tag_list,
-    boto3_tag_list_to_ansible_dict,
-    compare_aws_tags,
+from ansible_collections.privatecast.streaming.plugins.module_utils.plan import (
+    Action,
+    ClientApplier,
+    Plan,
+    apply_unless_checking,
+    paginate,
+)
+from ansible_collections.privatecast.streaming.plugins.module_utils.retrying_client import retrying_client
+from ansible_collections.privatecast.streaming.plugins.module_utils.tags import (
+    tag_changes,
+    tag_dict,
+    tag_list,
 )
 
 
@@ -136,19 +143,6 @@ class FoundRole:
     policies: dict[str, dict[str, Any] | None]  # the wanted names only; None: absent
 
 
-@dataclass(frozen=True)
-class Action:
-    """One IAM call of the plan: its name, the role, and the call's arguments."""
-
-    call: str
-    role: str
-    kwargs: dict[str, Any] = field(default_factory=dict)
-    detail: str = ""
-
-    def line(self) -> str:
-        return f"{self.call} {self.role}{'/' + self.detail if self.detail else ''}"
-
-
 def as_document(value: Any) -> dict[str, Any]:
     return json.loads(value) if isinstance(value, str) else value
 
@@ -170,108 +164,192 @@ def wanted_roles(params: list[dict[str, Any]]) -> list[WantedRole]:
 # --- describe: reads only ---
 
 
-def describe_role(client, wanted: WantedRole) -> FoundRole | None:
+def describe_role(client: Any, wanted: WantedRole) -> FoundRole | None:
     try:
-        role = client.get_role(aws_retry=True, RoleName=wanted.name)["Role"]
+        role = client.get_role(RoleName=wanted.name)["Role"]
     except is_boto3_error_code("NoSuchEntity"):
         return None
-    tags = client.list_role_tags(aws_retry=True, RoleName=wanted.name).get("Tags", [])
-    attached = client.get_paginator("list_attached_role_policies").paginate(RoleName=wanted.name)
+    attached = paginate(client, "list_attached_role_policies", "AttachedPolicies", RoleName=wanted.name)
     return FoundRole(
         arn=role["Arn"],
         path=role["Path"],
         description=role.get("Description", ""),
         trust=as_document(role["AssumeRolePolicyDocument"]),
-        tags=boto3_tag_list_to_ansible_dict(tags),
-        managed_arns=[p["PolicyArn"] for page in attached for p in page["AttachedPolicies"]],
+        tags=tag_dict(paginate(client, "list_role_tags", "Tags", RoleName=wanted.name)),
+        managed_arns=[item["PolicyArn"] for item in attached],
         policies={name: inline_policy(client, wanted.name, name) for name in wanted.policies},
     )
 
 
-def inline_policy(client, role: str, name: str) -> dict[str, Any] | None:
+def inline_policy(client: Any, role: str, name: str) -> dict[str, Any] | None:
     try:
-        document = client.get_role_policy(aws_retry=True, RoleName=role, PolicyName=name)["PolicyDocument"]
+        document = client.get_role_policy(RoleName=role, PolicyName=name)["PolicyDocument"]
     except is_boto3_error_code("NoSuchEntity"):
         return None
     return as_document(document)
 
 
+# --- actions: one IAM call each; the description is the module's line for it ---
+
+
+@dataclass(frozen=True)
+class CreateRole(Action):
+    kind: ClassVar[str] = "create_role"
+    description: str
+    role: WantedRole
+
+    def apply(self, applier: ClientApplier) -> None:
+        response = applier.client.create_role(
+            RoleName=self.role.name,
+            Path=self.role.path,
+            Description=self.role.description,
+            AssumeRolePolicyDocument=json.dumps(self.role.trust),
+            Tags=tag_list(self.role.tags),
+        )
+        applier.result.values.setdefault("arns", {})[self.role.name] = response["Role"]["Arn"]
+
+
+@dataclass(frozen=True)
+class UpdateTrust(Action):
+    kind: ClassVar[str] = "update_assume_role_policy"
+    description: str
+    role_name: str
+    before: dict[str, Any]
+    after: dict[str, Any]
+
+    def apply(self, applier: ClientApplier) -> None:
+        applier.client.update_assume_role_policy(
+            RoleName=self.role_name, PolicyDocument=json.dumps(self.after)
+        )
+
+
+@dataclass(frozen=True)
+class UpdateDescription(Action):
+    kind: ClassVar[str] = "update_role"
+    description: str
+    role_name: str
+    before: str
+    after: str
+
+    def apply(self, applier: ClientApplier) -> None:
+        applier.client.update_role(RoleName=self.role_name, Description=self.after)
+
+
+@dataclass(frozen=True)
+class TagRole(Action):
+    kind: ClassVar[str] = "tag_role"
+    description: str
+    role_name: str
+    tags: dict[str, str]
+
+    def apply(self, applier: ClientApplier) -> None:
+        applier.client.tag_role(RoleName=self.role_name, Tags=tag_list(self.tags))
+
+
+@dataclass(frozen=True)
+class UntagRole(Action):
+    kind: ClassVar[str] = "untag_role"
+    description: str
+    role_name: str
+    keys: tuple[str, ...]
+
+    def apply(self, applier: ClientApplier) -> None:
+        applier.client.untag_role(RoleName=self.role_name, TagKeys=list(self.keys))
+
+
+@dataclass(frozen=True)
+class DetachPolicy(Action):
+    kind: ClassVar[str] = "detach_role_policy"
+    description: str
+    role_name: str
+    policy_arn: str
+
+    def apply(self, applier: ClientApplier) -> None:
+        applier.client.detach_role_policy(RoleName=self.role_name, PolicyArn=self.policy_arn)
+
+
+@dataclass(frozen=True)
+class PutPolicy(Action):
+    kind: ClassVar[str] = "put_role_policy"
+    description: str
+    role_name: str
+    policy_name: str
+    after: dict[str, Any]
+    before: dict[str, Any] | None = None
+
+    def apply(self, applier: ClientApplier) -> None:
+        applier.client.put_role_policy(
+            RoleName=self.role_name, PolicyName=self.policy_name, PolicyDocument=json.dumps(self.after)
+        )
+
+
+def line(call: str, role: str, detail: str = "") -> str:
+    """An action's description: the IAM call, the role, and what in it (a policy)."""
+    return f"{call} {role}{'/' + detail if detail else ''}"
+
+
 # --- plan: no AWS calls ---
-
-
-def plan_role(wanted: WantedRole, found: FoundRole | None) -> list[Action]:
-    name = wanted.name
-    if found is None:
-        create = Action(
-            "create_role",
-            name,
-            {
-                "Path": wanted.path,
-                "Description": wanted.description,
-                "AssumeRolePolicyDocument": json.dumps(wanted.trust),
-                "Tags": ansible_dict_to_boto3_tag_list(wanted.tags),
-            },
-        )
-        return [create, *plan_policies(wanted, dict.fromkeys(wanted.policies))]
-    if found.path != wanted.path:
-        raise PlanError(f"Role {name} exists under path {found.path}, not {wanted.path}: IAM cannot move it")
-    actions = []
-    if compare_policies(found.trust, wanted.trust):
-        actions.append(
-            Action("update_assume_role_policy", name, {"PolicyDocument": json.dumps(wanted.trust)})
-        )
-    if found.description != wanted.description:
-        actions.append(Action("update_role", name, {"Description": wanted.description}))
-    to_set, to_remove = compare_aws_tags(found.tags, wanted.tags, purge_tags=True)
-    if to_set:
-        actions.append(Action("tag_role", name, {"Tags": ansible_dict_to_boto3_tag_list(to_set)}))
-    if to_remove:
-        actions.append(Action("untag_role", name, {"TagKeys": sorted(to_remove)}))
-    actions += [Action("detach_role_policy", name, {"PolicyArn": arn}, arn) for arn in found.managed_arns]
-    return actions + plan_policies(wanted, found.policies)
-
-
-def plan_policies(wanted: WantedRole, found: dict[str, dict[str, Any] | None]) -> list[Action]:
-    return [
-        Action("put_role_policy", wanted.name, {"PolicyName": name, "PolicyDocument": json.dumps(doc)}, name)
-        for name, doc in wanted.policies.items()
-        if found.get(name) is None or compare_policies(found[name], doc)
-    ]
 
 
 class PlanError(Exception):
     """The wanted roles cannot be reached from what exists."""
 
 
-# --- apply ---
+def plan_role(wanted: WantedRole, found: FoundRole | None) -> list[Action]:
+    name = wanted.name
+    if found is None:
+        return [CreateRole(line("create_role", name), wanted), *plan_policies(wanted, {})]
+    if found.path != wanted.path:
+        raise PlanError(f"Role {name} exists under path {found.path}, not {wanted.path}: IAM cannot move it")
+    actions: list[Action] = []
+    if compare_policies(found.trust, wanted.trust):
+        actions.append(UpdateTrust(line("update_assume_role_policy", name), name, found.trust, wanted.trust))
+    if found.description != wanted.description:
+        actions.append(
+            UpdateDescription(line("update_role", name), name, found.description, wanted.description)
+        )
+    to_set, to_remove = tag_changes(found.tags, wanted.tags, purge=True)
+    if to_set:
+        actions.append(TagRole(line("tag_role", name), name, to_set))
+    if to_remove:
+        actions.append(UntagRole(line("untag_role", name), name, tuple(sorted(to_remove))))
+    actions += [DetachPolicy(line("detach_role_policy", name, arn), name, arn) for arn in found.managed_arns]
+    return actions + plan_policies(wanted, found.policies)
 
 
-def apply_actions(client, actions: list[Action]) -> dict[str, str]:
-    """Runs the plan; the ARNs of the roles it created."""
-    created = {}
-    for action in actions:
-        response = getattr(client, action.call)(aws_retry=True, RoleName=action.role, **action.kwargs)
-        if action.call == "create_role":
-            created[action.role] = response["Role"]["Arn"]
-    return created
+def plan_policies(wanted: WantedRole, found: dict[str, dict[str, Any] | None]) -> list[Action]:
+    return [
+        PutPolicy(line("put_role_policy", wanted.name, name), wanted.name, name, doc, found.get(name))
+        for name, doc in wanted.policies.items()
+        if found.get(name) is None or compare_policies(found[name], doc)
+    ]
 
 
-def diff_of(
-    wanted: list[WantedRole], found: dict[str, FoundRole | None], changed: set[str]
-) -> dict[str, Any]:
-    def view(role: WantedRole | FoundRole) -> dict[str, Any]:
-        policies = {name: doc for name, doc in role.policies.items() if doc is not None}
-        return {
-            "path": role.path,
-            "description": role.description,
-            "trust": role.trust,
-            "tags": role.tags,
-            "inline_policies": policies,
-        }
+def view(role: WantedRole | FoundRole) -> dict[str, Any]:
+    """A role as the diff shows it."""
+    policies = {name: doc for name, doc in role.policies.items() if doc is not None}
+    return {
+        "path": role.path,
+        "description": role.description,
+        "trust": role.trust,
+        "tags": role.tags,
+        "inline_policies": policies,
+    }
 
-    before = {r.name: view(found[r.name]) for r in wanted if r.name in changed and found[r.name]}
-    after = {r.name: view(r) for r in wanted if r.name in changed}
-    return {"before": before, "after": after}
+
+def plan_roles(wanted: list[WantedRole], found: dict[str, FoundRole | None]) -> tuple[Plan, set[str]]:
+    """Every role's actions in the order given, and the names of the roles they change.
+    The diff shows the changed roles only."""
+    plans = {role.name: plan_role(role, found[role.name]) for role in wanted}
+    changed = {name for name, actions in plans.items() if actions}
+    before = {}
+    for role in wanted:
+        current = found[role.name]
+        if role.name in changed and current:
+            before[role.name] = view(current)
+    after = {role.name: view(role) for role in wanted if role.name in changed}
+    actions = tuple(action for role in wanted for action in plans[role.name])
+    return Plan("iam roles", actions, before, after), changed
 
 
 def main() -> None:
@@ -293,21 +371,20 @@ def main() -> None:
         ),
         supports_check_mode=True,
     )
-    client = module.client("iam", retry_decorator=AWSRetry.jittered_backoff())
+    applier = ClientApplier(retrying_client(module, "iam"))
     wanted = wanted_roles(module.params["roles"])
     try:
-        found = {role.name: describe_role(client, role) for role in wanted}
-        plans = {role.name: plan_role(role, found[role.name]) for role in wanted}
-        actions = [action for role in wanted for action in plans[role.name]]
-        created = {} if module.check_mode else apply_actions(client, actions)
+        found = {role.name: describe_role(applier.client, role) for role in wanted}
+        plan, changed = plan_roles(wanted, found)
+        apply_unless_checking(plan, applier, module.check_mode)
     except PlanError as error:
         module.fail_json(msg=str(error))
     except (botocore.exceptions.ClientError, botocore.exceptions.BotoCoreError) as error:
         module.fail_json_aws(error, msg="Failed to reconcile the IAM roles")
-    changed = {name for name, plan in plans.items() if plan}
+    created = applier.result.values.get("arns", {})
     result: dict[str, Any] = {
-        "changed": bool(changed),
-        "changes": [action.line() for action in actions],
+        "changed": plan.changed,
+        "changes": plan.descriptions,
         "roles": [
             {
                 "name": role.name,
@@ -318,7 +395,7 @@ def main() -> None:
         ],
     }
     if module._diff:
-        result["diff"] = diff_of(wanted, found, changed)
+        result["diff"] = plan.diff
     module.exit_json(**result)
 
 
