@@ -40,7 +40,9 @@ options:
     description:
       - V(present) makes sure the group, its current key and the SSM parameter exist.
       - V(absent) deletes the key group, its public keys and the SSM parameter. The group must
-        no longer be trusted by a distribution.
+        no longer be trusted by a distribution. Public keys named for the group
+        (C(<name>-<UTC yyyymmddHHMMSS>-<hex>)) that are in no group, left by a run that
+        stopped between making a key and adding it, are deleted too.
     choices: [present, absent]
     default: present
     type: str
@@ -192,6 +194,7 @@ parameter_name:
 """
 
 import json
+import re
 import secrets
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -579,22 +582,37 @@ def parameter_exists(client: Any, parameter_name: str) -> bool:
     return True
 
 
+def named_public_key_ids(client: Any, name: str) -> list[str]:
+    """Ids of the public keys named as this module names the group's keys."""
+    pattern = re.compile(rf"{re.escape(name)}-[0-9]{{14}}-[0-9a-f]+")
+    found, marker = [], None
+    while True:
+        kwargs = {"Marker": marker} if marker else {}
+        page = client.list_public_keys(aws_retry=True, **kwargs)["PublicKeyList"]
+        found += [key["Id"] for key in page.get("Items") or [] if pattern.fullmatch(key["Name"])]
+        marker = page.get("NextMarker")
+        if not marker:
+            return found
+
+
 def ensure_absent(module: AnsibleAWSModule, cloudfront: Any, ssm: Any) -> dict[str, Any]:
     name = module.params["name"]
     parameter_name = module.params["parameter_name"]
     group = find_key_group(cloudfront, name)
+    group_keys = group["items"] if group else []
+    strays = [key_id for key_id in named_public_key_ids(cloudfront, name) if key_id not in group_keys]
     has_parameter = parameter_exists(ssm, parameter_name)
     if not module.check_mode:
         if group is not None:
             cloudfront.delete_key_group(Id=group["id"], IfMatch=group["etag"], aws_retry=True)
-            for key_id in group["items"]:
-                delete_public_key(cloudfront, key_id)
+        for key_id in group_keys + strays:
+            delete_public_key(cloudfront, key_id)
         if has_parameter:
             ssm.delete_parameter(Name=parameter_name, aws_retry=True)
     return {
-        "changed": group is not None or has_parameter,
+        "changed": group is not None or bool(strays) or has_parameter,
         "key_group_name": name,
-        "removed_key_ids": group["items"] if group else [],
+        "removed_key_ids": group_keys + strays,
         "parameter_name": parameter_name,
         "diff": {
             "before": {

@@ -60,7 +60,10 @@ options:
     default: optional
     type: str
   deletion_protection:
-    description: Refuse to delete the pool (in this module and in the AWS API) while true.
+    description:
+      - Refuse to delete the pool (in this module and in the AWS API) while true.
+      - With O(state=absent), V(false) lifts the pool's deletion protection before deleting it
+        (what a teardown does); V(true) refuses to delete a protected pool.
     type: bool
     default: true
   client_name:
@@ -728,17 +731,38 @@ def ensure_present(manager: PoolManager) -> dict[str, Any]:
     }
 
 
+# What UpdateUserPool would otherwise reset to its defaults while the protection is lifted.
+KEPT_ON_LIFT = (
+    "Policies",
+    "AutoVerifiedAttributes",
+    "UserAttributeUpdateSettings",
+    "AdminCreateUserConfig",
+    "AccountRecoverySetting",
+    "MfaConfiguration",
+    "UserPoolTags",
+)
+
+
+def lift_deletion_protection(client, pool: dict[str, Any]) -> None:
+    """Turns the pool's deletion protection off, carrying its other settings over."""
+    kept = {key: pool[key] for key in KEPT_ON_LIFT if key in pool}
+    client.update_user_pool(UserPoolId=pool["Id"], DeletionProtection="INACTIVE", **kept, aws_retry=True)
+
+
 def ensure_absent(manager: PoolManager) -> dict[str, Any]:
     pool_id = find_pool_id(manager.client, manager.params["name"], manager.module)
     if pool_id is None:
         return {"changed": False, "user_pool": {}}
     pool = describe_pool(manager.client, pool_id)
-    if pool.get("DeletionProtection") == "ACTIVE":
+    protected = pool.get("DeletionProtection") == "ACTIVE"
+    if protected and manager.params["deletion_protection"]:
         manager.module.fail_json(
             msg=f"User pool '{pool['Name']}' ({pool_id}) has deletion protection on; "
-            "apply it with deletion_protection: false first."
+            "give deletion_protection: false to lift it and delete the pool."
         )
     if not manager.check_mode:
+        if protected:
+            lift_deletion_protection(manager.client, pool)
         manager.client.delete_user_pool(UserPoolId=pool_id, aws_retry=True)
     return {"changed": True, "user_pool": {}, "diff": {"before": {"pool": pool_id}, "after": {}}}
 
