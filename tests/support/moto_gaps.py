@@ -58,6 +58,7 @@ from tests.support import (
     moto_gaps_cognito_attributes,
     moto_gaps_dns_firewall,
     moto_gaps_lambda_events,
+    moto_gaps_teardown,
 )
 
 EMPTY_VALUE = "__privatecast_empty__"
@@ -252,6 +253,7 @@ def apply() -> None:
     moto_gaps_cognito_attributes.apply()
     moto_gaps_lambda_events.apply()
     moto_gaps_dns_firewall.apply()
+    moto_gaps_teardown.apply()
 
 
 def main() -> None:
