@@ -4,6 +4,10 @@
   (FilterNotImplementedError, answered as HTTP 500); AWS documents it (the ACL's id).
   amazon.aws.ec2_vpc_nacl looks an ACL up by it when given ``nacl_id``, as the teardown
   does. Filled here: the filter compares the ACL's id.
+- IAM ListServiceSpecificCredentials is not implemented (NotImplementedError, HTTP 500);
+  amazon.aws.iam_user calls it before it deletes a user. moto has no
+  CreateServiceSpecificCredential either, so no user has any: filled here with the
+  user's (empty) list, after checking the user exists (NoSuchEntity otherwise, as AWS).
 
 Remove each piece once moto implements it.
 """
@@ -12,7 +16,9 @@ from __future__ import annotations
 
 from typing import Any
 
+from moto.core.responses import ActionResult
 from moto.ec2.models.network_acls import NetworkAcl
+from moto.iam.responses import IamResponse
 
 
 def _wrap_filter_value(original):
@@ -25,7 +31,13 @@ def _wrap_filter_value(original):
     return get_filter_value
 
 
+def list_service_specific_credentials(self: IamResponse) -> ActionResult:
+    self.backend.get_user(self._get_param("UserName"))
+    return ActionResult({"ServiceSpecificCredentials": []})
+
+
 def apply() -> None:
+    IamResponse.list_service_specific_credentials = list_service_specific_credentials
     original = NetworkAcl.get_filter_value
     if not getattr(original, "patched_by_privatecast", False):
         NetworkAcl.get_filter_value = _wrap_filter_value(original)
