@@ -8,6 +8,8 @@
   amazon.aws.iam_user calls it before it deletes a user. moto has no
   CreateServiceSpecificCredential either, so no user has any: filled here with the
   user's (empty) list, after checking the user exists (NoSuchEntity otherwise, as AWS).
+- IAM ListInstanceProfiles ignores ``PathPrefix`` and lists every profile of the
+  account; AWS lists only those whose path starts with it. Filled here.
 
 Remove each piece once moto implements it.
 """
@@ -36,8 +38,15 @@ def list_service_specific_credentials(self: IamResponse) -> ActionResult:
     return ActionResult({"ServiceSpecificCredentials": []})
 
 
+def list_instance_profiles(self: IamResponse) -> ActionResult:
+    prefix = self._get_param("PathPrefix") or "/"
+    profiles = [p for p in self.backend.get_instance_profiles() if p.path.startswith(prefix)]
+    return ActionResult({"InstanceProfiles": profiles})
+
+
 def apply() -> None:
     IamResponse.list_service_specific_credentials = list_service_specific_credentials
+    IamResponse.list_instance_profiles = list_instance_profiles
     original = NetworkAcl.get_filter_value
     if not getattr(original, "patched_by_privatecast", False):
         NetworkAcl.get_filter_value = _wrap_filter_value(original)
