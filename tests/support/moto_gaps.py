@@ -60,6 +60,8 @@ from tests.support import (
     moto_gaps_dns_firewall,
     moto_gaps_lambda_events,
     moto_request_log,
+
+    moto_gaps_teardown,
 )
 
 EMPTY_VALUE = "__privatecast_empty__"
@@ -256,6 +258,8 @@ def apply() -> None:
     moto_gaps_dns_firewall.apply()
     moto_gaps_budgets.apply()
     moto_request_log.apply()  # a measuring tool, not a gap: off unless its variable is set
+
+    moto_gaps_teardown.apply()
 
 
 def main() -> None:
