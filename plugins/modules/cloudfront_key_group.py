@@ -732,7 +732,9 @@ def plan_absent(
 def named_public_key_ids(client: Any, name: str) -> list[str]:
     """Ids of the public keys named as this module names the group's keys."""
     pattern = re.compile(rf"{re.escape(name)}-[0-9]{{14}}-[0-9a-f]+")
-    keys = paginate(client, "list_public_keys", "PublicKeyList.Items", token=("Marker", "PublicKeyList.NextMarker"))
+    keys = paginate(
+        client, "list_public_keys", "PublicKeyList.Items", token=("Marker", "PublicKeyList.NextMarker")
+    )
     return [key["Id"] for key in keys if pattern.fullmatch(key["Name"])]
 
 

@@ -729,7 +729,9 @@ class LiftDeletionProtection(Action):
     kept: dict[str, Any]
 
     def apply(self, applier: Applier) -> None:
-        applier.client.update_user_pool(UserPoolId=applier.pool_id, DeletionProtection="INACTIVE", **self.kept)
+        applier.client.update_user_pool(
+            UserPoolId=applier.pool_id, DeletionProtection="INACTIVE", **self.kept
+        )
 
 
 @dataclass(frozen=True)

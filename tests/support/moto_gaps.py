@@ -59,9 +59,8 @@ from tests.support import (
     moto_gaps_cognito_attributes,
     moto_gaps_dns_firewall,
     moto_gaps_lambda_events,
-    moto_request_log,
-
     moto_gaps_teardown,
+    moto_request_log,
 )
 
 EMPTY_VALUE = "__privatecast_empty__"
@@ -257,9 +256,8 @@ def apply() -> None:
     moto_gaps_lambda_events.apply()
     moto_gaps_dns_firewall.apply()
     moto_gaps_budgets.apply()
-    moto_request_log.apply()  # a measuring tool, not a gap: off unless its variable is set
-
     moto_gaps_teardown.apply()
+    moto_request_log.apply()  # a measuring tool, not a gap: off unless its variable is set
 
 
 def main() -> None:
