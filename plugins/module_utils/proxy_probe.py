@@ -28,6 +28,7 @@ ADMIN_PAGE_PATH = "/admin/"
 # Refusals of HAProxy's frontend (roles/haproxy/templates/haproxy.cfg.j2): 403 denied,
 # 404 neither admin nor public, 400 odd spelling of an admin path, 405 method.
 REFUSED = (400, 403, 404, 405)
+HOST_CHECKS = ("owncast_admin_password", "proxy_paths", "proxy_admin_sources")
 PUBLIC_PATHS = (
     "/",
     "/index.html",
@@ -161,7 +162,28 @@ def check_sources(
 
 def not_checked(reason: str) -> list[Row]:
     """The host-side rows when they are switched off: reported, never passed."""
-    return [
-        Row(check, NOT_CHECKED, "proxy", reason)
-        for check in ("owncast_admin_password", "proxy_paths", "proxy_admin_sources")
-    ]
+    return [Row(check, NOT_CHECKED, "proxy", reason) for check in HOST_CHECKS]
+
+
+def unreachable(base_url: str, reason: str) -> list[Row]:
+    """The host-side rows when the proxy cannot be asked: failed, never passed."""
+    return [Row(check, FAIL, base_url, f"not checked, counted as failed: {reason}") for check in HOST_CHECKS]
+
+
+def check_through_proxy(
+    base_url: str, default_password: str, sources: Sequence[str], admin_cidrs: Sequence[str], timeout: float
+) -> list[Row]:
+    """Every host-side row. A proxy that does not answer at all fails each check once,
+    without probing path by path."""
+    first = probe(base_url, ADMIN_PAGE_PATH, timeout=timeout)
+    if first.status is None:
+        return unreachable(base_url, first.describe())
+    rows = [check_admin_password(base_url, default_password, timeout)]
+    rows += check_paths(base_url, PUBLIC_PATHS, timeout)
+    if sources:
+        return rows + check_sources(base_url, sources, admin_cidrs, timeout)
+    reason = (
+        "no source outside the admin CIDRs to probe from (proxy_probe_sources); "
+        "https_admin_only covers the network"
+    )
+    return [*rows, Row("proxy_admin_sources", NOT_CHECKED, base_url, reason)]

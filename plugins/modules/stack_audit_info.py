@@ -240,28 +240,14 @@ def proxy_rows(p: dict[str, Any], proxy: dict[str, Any] | None) -> list[sa.Row]:
     )
     if url is None:
         state = proxy["State"]["Name"] if proxy else "missing"
-        return [
-            sa.Row(
-                row.check,
-                sa.FAIL,
-                row.resource,
-                f"not checked, counted as failed: the proxy has no address ({state})",
-            )
-            for row in pp.not_checked("")
-        ]
-    url = url.rstrip("/")
-    timeout = p["probe_timeout"]
-    rows = [pp.check_admin_password(url, p["owncast_default_password"], timeout)]
-    rows += pp.check_paths(url, pp.PUBLIC_PATHS, timeout)
-    if p["proxy_probe_sources"]:
-        rows += pp.check_sources(url, p["proxy_probe_sources"], p["admin_cidrs"], timeout)
-    else:
-        reason = (
-            "no source outside the admin CIDRs to probe from (proxy_probe_sources); "
-            "https_admin_only covers the network"
-        )
-        rows.append(sa.Row("proxy_admin_sources", sa.NOT_CHECKED, url, reason))
-    return rows
+        return pp.unreachable("proxy", f"the proxy has no public address ({state})")
+    return pp.check_through_proxy(
+        url.rstrip("/"),
+        p["owncast_default_password"],
+        p["proxy_probe_sources"],
+        p["admin_cidrs"],
+        p["probe_timeout"],
+    )
 
 
 def main() -> None:

@@ -292,6 +292,15 @@ def test_an_unreachable_proxy_never_passes() -> None:
         url = f"http://127.0.0.1:{sock.getsockname()[1]}"
     assert pp.check_admin_password(url, "abc123", 2).status == "fail"
     assert "fail" in statuses(pp.check_paths(url, ["/"], 2))
+    rows = pp.check_through_proxy(url, "abc123", ["127.0.0.2"], ["127.0.0.1/32"], 2)
+    assert [row.check for row in rows] == list(pp.HOST_CHECKS)
+    assert statuses(rows) == ["fail"] * 3 and "no answer" in rows[0].reason
+
+
+def test_a_proxy_without_outside_sources_reports_that_check_not_done(proxy: str) -> None:
+    ProxyStandIn.answers = {pp.ADMIN_PAGE_PATH: 401}
+    rows = pp.check_through_proxy(proxy, "abc123", [], ["127.0.0.1/32"], 5)
+    assert statuses(rows) == ["pass", "pass", "pass", "not checked"]
 
 
 def test_public_paths_must_be_refused(proxy: str) -> None:
