@@ -566,7 +566,7 @@ def gather_network(ec2: Any, stack_name: str, vpc_id: str) -> dict[str, Any]:
     sg_tag = {g["GroupId"]: _tag(g, mw.SG_TAG) for g in by_id.values()}
     return {
         "instances": instances,
-        "groups": [group for _, group in sorted(by_id.items())],
+        "groups": [by_id[group_id] for group_id in sorted(by_id)],
         "attached_group_ids": sorted({g["GroupId"] for i in instances for g in i.get("SecurityGroups", [])}),
         "maintenance_group_id": next((gid for gid, tag in sg_tag.items() if tag == "maintenance"), None),
         "proxy_group": next((g for gid, g in by_id.items() if sg_tag[gid] == "proxy"), None),

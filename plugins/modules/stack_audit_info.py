@@ -68,7 +68,7 @@ options:
     description: The configured MFA setting (C(aws_auth_mfa)).
     required: true
     type: str
-    choices: [off, optional, required]
+    choices: ['off', optional, required]
   hls_cookie_ttl_seconds:
     description: The configured lifetime of the live video cookie (C(aws_api_hls_cookie_ttl_seconds)).
     required: true
@@ -96,8 +96,8 @@ options:
   proxy_probe_sources:
     description:
       - Local source addresses outside O(admin_cidrs) to probe the admin page from; each must
-        be refused (403). Useful where the controller has such an address (the local stack:
-        C(127.0.0.2)).
+        be refused (403). Useful where the controller has such an address (the local stack
+        uses C(127.0.0.2)).
     type: list
     elements: str
     default: []

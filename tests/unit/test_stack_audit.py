@@ -66,12 +66,12 @@ def bucket_facts(**changes: Any) -> dict[str, Any]:
 def test_bucket_checks() -> None:
     assert statuses(sa.check_bucket("b", bucket_facts(), DISTRIBUTION)) == ["pass", "pass"]
     block_off = bucket_facts(public_access_block={"BlockPublicAcls": True})
-    private, _ = sa.check_bucket("b", block_off, DISTRIBUTION)
+    private = sa.check_bucket("b", block_off, DISTRIBUTION)[0]
     assert private.status == "fail" and "IgnorePublicAcls" in private.reason
     public_acl = bucket_facts(
         acl_grants=[{"Grantee": {"URI": sa.PUBLIC_GRANTEES[0]}, "Permission": "READ"}], policy_is_public=True
     )
-    private, _ = sa.check_bucket("b", public_acl, DISTRIBUTION)
+    private = sa.check_bucket("b", public_acl, DISTRIBUTION)[0]
     assert private.status == "fail" and "READ to everyone" in private.reason and "public" in private.reason
     assert statuses(sa.check_bucket("b", bucket_facts(policy=None), DISTRIBUTION)) == ["pass", "fail"]
     assert statuses(sa.check_bucket("b", bucket_facts(), None)) == ["pass", "fail"]
