@@ -257,7 +257,7 @@ def main() -> None:
         distribution_comment=dict(type="str"),
         key_group_name=dict(type="str"),
         signing_key_parameter=dict(type="str", no_log=False),
-        signing_key_max_age_days=dict(type="int", default=90),
+        signing_key_max_age_days=dict(type="int", default=90, no_log=False),
         api_name=dict(type="str"),
         open_routes=dict(type="list", elements="str", default=[]),
         user_pool_name=dict(type="str"),
