@@ -399,27 +399,41 @@ def _entry_source(entry: dict[str, Any]) -> str:
     return entry.get("CidrBlock") or entry.get("Ipv6CidrBlock") or "?"
 
 
+@dataclass(frozen=True)
+class WindowView:
+    """What the SSH check needs of the maintenance window: whether its grants are allowed,
+    how to name it, and what to add to a failure."""
+
+    open: bool
+    note: str
+    hint: str
+
+    @classmethod
+    def of(cls, window: dict[str, Any]) -> WindowView:
+        status = window["status"]
+        note = f"maintenance window {status} (opened {window.get('opened_at') or 'at an unknown time'})"
+        hint = ""
+        if status == mw.STATUS_PARTIAL:
+            hint = f"; {note}: close it with playbooks/maintenance.yml -e maintenance=closed"
+        return cls(status == mw.STATUS_OPEN, note, hint)
+
+
 def check_ssh(network: dict[str, Any], window: dict[str, Any]) -> list[Row]:
     """ssh_closed: no security group of the stack's servers (or of the stack) and no network
-    ACL of its subnets lets SSH in; while a maintenance window is open, only its own grants."""
-    window_open = window["status"] != mw.STATUS_CLOSED
-    note = f"maintenance window {window['status']} (opened {window.get('opened_at') or 'at an unknown time'})"
+    ACL of its subnets lets SSH in; while a maintenance window is open, only its own grants.
+    A partial window (some pieces left) allows none: closing it removes them."""
+    view = WindowView.of(window)
     attached = set(network["attached_group_ids"])
+    maintenance = network["maintenance_group_id"]
     rows = [
-        _sg_ssh(
-            group,
-            group["GroupId"] in attached,
-            group["GroupId"] == network["maintenance_group_id"],
-            window_open,
-            note,
-        )
+        _sg_ssh(group, group["GroupId"] in attached, group["GroupId"] == maintenance, view)
         for group in network["groups"]
     ]
-    rows += [_nacl_ssh(nacl, window_open, note) for nacl in network["nacls"]]
+    rows += [_nacl_ssh(nacl, view) for nacl in network["nacls"]]
     return rows
 
 
-def _sg_ssh(group: dict[str, Any], attached: bool, maintenance: bool, window_open: bool, note: str) -> Row:
+def _sg_ssh(group: dict[str, Any], attached: bool, maintenance: bool, window: WindowView) -> Row:
     """The maintenance group holds SSH rules for good: they count only while it is attached,
     which only an open window may do."""
     resource = f"{group['GroupId']} ({group.get('GroupName', '')})"
@@ -428,20 +442,22 @@ def _sg_ssh(group: dict[str, Any], attached: bool, maintenance: bool, window_ope
         return row("ssh_closed", True, resource, "no SSH rule")
     if maintenance and not attached:
         return row("ssh_closed", True, resource, "the maintenance group (SSH rules) is attached to no server")
-    if maintenance and window_open:
-        return row("ssh_closed", True, resource, f"SSH from {', '.join(sources)}: the window's group, {note}")
-    return row("ssh_closed", False, resource, f"allows SSH (22) from {', '.join(sources)}")
+    if maintenance and window.open:
+        return row(
+            "ssh_closed", True, resource, f"SSH from {', '.join(sources)}: the window's group, {window.note}"
+        )
+    return row("ssh_closed", False, resource, f"allows SSH (22) from {', '.join(sources)}{window.hint}")
 
 
-def _nacl_ssh(nacl: dict[str, Any], window_open: bool, note: str) -> Row:
+def _nacl_ssh(nacl: dict[str, Any], window: WindowView) -> Row:
     resource = f"{nacl['NetworkAclId']} ({nacl.get('name', '')})"
     entries = nacl_port_entries(nacl, SSH_PORT)
-    outside = [e for e in entries if not (window_open and mw.FIRST_RULE <= e["RuleNumber"] <= mw.LAST_RULE)]
+    outside = [e for e in entries if not (window.open and mw.FIRST_RULE <= e["RuleNumber"] <= mw.LAST_RULE)]
     if outside:
         rules = ", ".join(f"rule {e['RuleNumber']} from {_entry_source(e)}" for e in outside)
-        return row("ssh_closed", False, resource, f"allows SSH (22): {rules}")
+        return row("ssh_closed", False, resource, f"allows SSH (22): {rules}{window.hint}")
     if entries:
-        return row("ssh_closed", True, resource, f"SSH only through the window's rules, {note}")
+        return row("ssh_closed", True, resource, f"SSH only through the window's rules, {window.note}")
     return row("ssh_closed", True, resource, "no rule lets SSH in")
 
 

@@ -190,6 +190,9 @@ def test_ssh_through_an_open_window_is_its_own() -> None:
     assert "rule 100" in rows[1].reason and "rule 900" not in rows[1].reason
     # Attached while no window is open: SSH is open outside any window.
     assert statuses(sa.check_ssh(network([maintenance], [], ["sg-m"]), CLOSED)) == ["fail"]
+    # A window left half open grants nothing, and the reason says how to close it.
+    (half,) = sa.check_ssh(network([maintenance], [], ["sg-m"]), {"status": "partial", "opened_at": None})
+    assert half.status == "fail" and "maintenance=closed" in half.reason
 
 
 def test_https_only_from_the_admin_cidrs() -> None:
