@@ -521,14 +521,15 @@ def check_owncast_address(window: dict[str, Any], owncast: dict[str, Any] | None
     public = owncast.get("PublicIpAddress")
     if not public:
         return row("owncast_no_public_address", True, resource, "no public address")
-    if window["status"] != mw.STATUS_CLOSED and public == window.get("owncast_public_ip"):
+    if window["status"] == mw.STATUS_OPEN and public == window.get("owncast_public_ip"):
         return row(
             "owncast_no_public_address",
             True,
             resource,
             f"{public} is the maintenance window's temporary address",
         )
-    return row("owncast_no_public_address", False, resource, f"has the public address {public}")
+    hint = WindowView.of(window).hint
+    return row("owncast_no_public_address", False, resource, f"has the public address {public}{hint}")
 
 
 def check_imdsv2(instances: Sequence[dict[str, Any]]) -> list[Row]:

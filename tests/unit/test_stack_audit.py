@@ -209,6 +209,7 @@ def test_owncast_address_and_imdsv2() -> None:
     exposed = {**owncast, "PublicIpAddress": "192.0.2.9"}
     assert sa.check_owncast_address(CLOSED, exposed).status == "fail"
     assert sa.check_owncast_address(OPEN, exposed).status == "pass"
+    assert sa.check_owncast_address({**OPEN, "status": "partial"}, exposed).status == "fail"
     instances = [
         {"InstanceId": "i-1", "MetadataOptions": {"HttpTokens": "required"}},
         {"InstanceId": "i-2", "MetadataOptions": {"HttpTokens": "optional"}},
