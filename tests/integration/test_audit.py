@@ -221,3 +221,37 @@ def test_a_video_behaviour_without_the_key_group_fails(
         result = audit(provisioned_stack, tmp_path)
     assert_fails_naming(result, "video_key_group", f"{distribution['Id']} /recordings/*.ts")
     assert len(failed_rows(result)) == 1
+
+
+def test_an_open_maintenance_window_passes_only_its_own_ssh(
+    provisioned_stack: ProvisionedStack, tmp_path: Path
+) -> None:
+    """maintenance.yml's window opens SSH from the admin CIDRs and gives Owncast an address:
+    the audit accepts exactly those while it is open, and a grant beside it still fails."""
+    runner = PlaybookRunner(
+        repo_root=REPO_ROOT, endpoint_url=provisioned_stack.server.url, state_dir=tmp_path
+    )
+    ec2 = provisioned_stack.server.client("ec2")
+    group_id = stack_group(provisioned_stack.server, "proxy")
+    permission = {"IpProtocol": "tcp", "FromPort": 22, "ToPort": 22, "IpRanges": [{"CidrIp": OFFICE}]}
+
+    def open_window() -> None:
+        assert runner.run("maintenance.yml", {"maintenance": "open"}).returncode == 0
+
+    def close_window(_: None) -> None:
+        assert runner.run("maintenance.yml", {"maintenance": "closed"}).returncode == 0
+
+    with changed(open_window, close_window):
+        during = audit(provisioned_stack, tmp_path)
+        with changed(
+            lambda: ec2.authorize_security_group_ingress(GroupId=group_id, IpPermissions=[permission]),
+            lambda _: ec2.revoke_security_group_ingress(GroupId=group_id, IpPermissions=[permission]),
+        ):
+            beside = audit(provisioned_stack, tmp_path)
+    assert during.returncode == 0, failed_rows(during)
+    window_rows = [row for row in audit_rows(during) if "maintenance window open" in row["reason"]]
+    assert {row["check"] for row in window_rows} == {"ssh_closed"} and len(window_rows) >= 2
+    owncast = next(row for row in audit_rows(during) if row["check"] == "owncast_no_public_address")
+    assert "temporary address" in owncast["reason"]
+    assert_fails_naming(beside, "ssh_closed", group_id)
+    assert [row["check"] for row in failed_rows(beside)] == ["ssh_closed"]
