@@ -238,7 +238,7 @@ def test_an_open_maintenance_window_passes_only_its_own_ssh(
     def open_window() -> None:
         assert runner.run("maintenance.yml", {"maintenance": "open"}).returncode == 0
 
-    def close_window(_: None) -> None:
+    def close_window(opened: None) -> None:  # changed() hands over what open_window returned
         assert runner.run("maintenance.yml", {"maintenance": "closed"}).returncode == 0
 
     with changed(open_window, close_window):
