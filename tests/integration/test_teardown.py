@@ -95,9 +95,10 @@ def run_everything(moto: MotoServer, tmp_path_factory: pytest.TempPathFactory) -
         )
         for stack in (GONE, KEPT)
     }
+    budget = {"privatecast_budget_monthly_usd": 20, "privatecast_budget_alert_email": "owner@example.org"}
     stack_vars = {
-        GONE: {"privatecast_stack_name": GONE, "aws_auth_deletion_protection": True},
-        KEPT: {"privatecast_stack_name": KEPT},
+        GONE: {"privatecast_stack_name": GONE, "aws_auth_deletion_protection": True, **budget},
+        KEPT: {"privatecast_stack_name": KEPT, **budget},
     }
     with ThreadPoolExecutor(max_workers=2) as pool:
         futures = {
@@ -154,6 +155,7 @@ def test_keep_recordings_removes_all_but_the_bucket_and_its_versions(teardown_ru
     assert isinstance(summary, dict)
     assert set(summary) == {
         "apigateway",
+        "budgets",
         "cloudfront",
         "cognito",
         "ec2",

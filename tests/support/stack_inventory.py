@@ -104,6 +104,14 @@ def cognito_inventory(moto: MotoServer, stack: str) -> list[str]:
     return sorted(f"{pool['Name']} {pool['Id']}" for pool in pools if pool["Name"] == stack)
 
 
+def budgets_inventory(moto: MotoServer, stack: str) -> list[str]:
+    """The stack's cost budget, found by its name privatecast-<stack> (budgets carry no tags)."""
+    account = moto.client("sts").get_caller_identity()["Account"]
+    budgets = moto.client("budgets").describe_budgets(AccountId=account).get("Budgets", [])
+    name = f"privatecast-{stack}"
+    return sorted(budget["BudgetName"] for budget in budgets if budget["BudgetName"] == name)
+
+
 def cloudfront_inventory(moto: MotoServer, stack: str) -> list[str]:
     cloudfront = moto.client("cloudfront")
     distributions = cloudfront.list_distributions()["DistributionList"].get("Items") or []
@@ -143,6 +151,7 @@ def stack_inventory(moto: MotoServer, stack: str, bucket: str) -> dict[str, list
     """Everything of the stack, per service."""
     return {
         "apigateway": apigateway_inventory(moto, stack),
+        "budgets": budgets_inventory(moto, stack),
         "cloudfront": cloudfront_inventory(moto, stack),
         "cognito": cognito_inventory(moto, stack),
         "ec2": ec2_inventory(moto, stack),
