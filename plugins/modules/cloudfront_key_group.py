@@ -40,7 +40,9 @@ options:
     description:
       - V(present) makes sure the group, its current key and the SSM parameter exist.
       - V(absent) deletes the key group, its public keys and the SSM parameter. The group must
-        no longer be trusted by a distribution.
+        no longer be trusted by a distribution. Public keys named for the group
+        (C(<name>-<UTC yyyymmddHHMMSS>-<hex>)) that are in no group, left by a run that
+        stopped between making a key and adding it, are deleted too.
     choices: [present, absent]
     default: present
     type: str
@@ -192,6 +194,7 @@ parameter_name:
 """
 
 import json
+import re
 import secrets
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
@@ -711,15 +714,28 @@ def present_result(
     }
 
 
-def plan_absent(group: KeyGroup | None, has_parameter: bool, name: str, parameter_name: str) -> Plan:
+def plan_absent(
+    group: KeyGroup | None, strays: list[str], has_parameter: bool, name: str, parameter_name: str
+) -> Plan:
+    """Delete the group, its keys, the keys named for it that no group holds, and the parameter."""
     actions: list[Action] = []
     if group is not None:
         actions.append(DeleteKeyGroup(f"delete key group {name}", group))
         actions += [DeletePublicKey(f"delete public key {key_id}", key_id) for key_id in group["items"]]
+    actions += [DeletePublicKey(f"delete stray public key {key_id}", key_id) for key_id in strays]
     if has_parameter:
         actions.append(DeleteParameter(f"delete {parameter_name}", parameter_name))
     before = {"key_group": name if group else None, "parameter": parameter_name if has_parameter else None}
     return Plan(name, tuple(actions), before, {"key_group": None, "parameter": None})
+
+
+def named_public_key_ids(client: Any, name: str) -> list[str]:
+    """Ids of the public keys named as this module names the group's keys."""
+    pattern = re.compile(rf"{re.escape(name)}-[0-9]{{14}}-[0-9a-f]+")
+    keys = paginate(
+        client, "list_public_keys", "PublicKeyList.Items", token=("Marker", "PublicKeyList.NextMarker")
+    )
+    return [key["Id"] for key in keys if pattern.fullmatch(key["Name"])]
 
 
 def ensure_present(params: dict[str, Any], applier: Applier, check_mode: bool) -> dict[str, Any]:
@@ -733,12 +749,14 @@ def ensure_present(params: dict[str, Any], applier: Applier, check_mode: bool) -
 def ensure_absent(params: dict[str, Any], applier: Applier, check_mode: bool) -> dict[str, Any]:
     name, parameter_name = params["name"], params["parameter_name"]
     group = find_key_group(applier.cloudfront, name)
-    plan = plan_absent(group, parameter_exists(applier.ssm, parameter_name), name, parameter_name)
+    group_keys = group["items"] if group else []
+    strays = [key_id for key_id in named_public_key_ids(applier.cloudfront, name) if key_id not in group_keys]
+    plan = plan_absent(group, strays, parameter_exists(applier.ssm, parameter_name), name, parameter_name)
     apply_unless_checking(plan, applier, check_mode)
     return {
         "changed": plan.changed,
         "key_group_name": name,
-        "removed_key_ids": group["items"] if group else [],
+        "removed_key_ids": group_keys + strays,
         "parameter_name": parameter_name,
         "diff": plan.diff,
     }

@@ -60,7 +60,10 @@ options:
     default: optional
     type: str
   deletion_protection:
-    description: Refuse to delete the pool (in this module and in the AWS API) while true.
+    description:
+      - Refuse to delete the pool (in this module and in the AWS API) while true.
+      - With O(state=absent), V(false) lifts the pool's deletion protection before deleting it
+        (what a teardown does); V(true) refuses to delete a protected pool.
     type: bool
     default: true
   client_name:
@@ -718,6 +721,20 @@ class SetUserGroup(Action):
 
 
 @dataclass(frozen=True)
+class LiftDeletionProtection(Action):
+    """UpdateUserPool resets what it is not given, so the pool's other settings go along."""
+
+    kind: ClassVar[str] = "lift_deletion_protection"
+    description: str
+    kept: dict[str, Any]
+
+    def apply(self, applier: Applier) -> None:
+        applier.client.update_user_pool(
+            UserPoolId=applier.pool_id, DeletionProtection="INACTIVE", **self.kept
+        )
+
+
+@dataclass(frozen=True)
 class DeletePool(Action):
     kind: ClassVar[str] = "delete_pool"
     description: str
@@ -865,6 +882,17 @@ def pool_summary(
 
 POOL_ACTIONS = (CreatePool, AddInvitedEmailAttribute, UpdatePool)
 
+# What UpdateUserPool would otherwise reset to its defaults while the protection is lifted.
+KEPT_ON_LIFT = (
+    "Policies",
+    "AutoVerifiedAttributes",
+    "UserAttributeUpdateSettings",
+    "AdminCreateUserConfig",
+    "AccountRecoverySetting",
+    "MfaConfiguration",
+    "UserPoolTags",
+)
+
 
 def ensure_present(params: dict[str, Any], applier: Applier, check_mode: bool, region: str) -> dict[str, Any]:
     state = describe_present(applier.client, params)
@@ -897,13 +925,19 @@ def ensure_absent(params: dict[str, Any], applier: Applier, check_mode: bool) ->
     if pool_id is None:
         return {"changed": False, "user_pool": {}}
     pool = describe_pool(applier.client, pool_id)
-    if pool.get("DeletionProtection") == "ACTIVE":
+    protected = pool.get("DeletionProtection") == "ACTIVE"
+    if protected and params["deletion_protection"]:
         raise CognitoError(
             f"User pool '{pool['Name']}' ({pool_id}) has deletion protection on; "
-            "apply it with deletion_protection: false first."
+            "give deletion_protection: false to lift it and delete the pool."
         )
     applier.result.values["pool_id"] = pool_id
-    plan = Plan(params["name"], (DeletePool(f"delete user pool {params['name']}"),), {"pool": pool_id}, {})
+    actions: list[Action] = []
+    if protected:
+        kept = {key: pool[key] for key in KEPT_ON_LIFT if key in pool}
+        actions.append(LiftDeletionProtection(f"lift the deletion protection of {params['name']}", kept))
+    actions.append(DeletePool(f"delete user pool {params['name']}"))
+    plan = Plan(params["name"], tuple(actions), {"pool": pool_id}, {})
     apply_unless_checking(plan, applier, check_mode)
     return {"changed": True, "user_pool": {}, "diff": plan.diff}
 

@@ -59,6 +59,7 @@ from tests.support import (
     moto_gaps_cognito_attributes,
     moto_gaps_dns_firewall,
     moto_gaps_lambda_events,
+    moto_gaps_teardown,
     moto_request_log,
 )
 
@@ -255,6 +256,7 @@ def apply() -> None:
     moto_gaps_lambda_events.apply()
     moto_gaps_dns_firewall.apply()
     moto_gaps_budgets.apply()
+    moto_gaps_teardown.apply()
     moto_request_log.apply()  # a measuring tool, not a gap: off unless its variable is set
 
 

@@ -101,7 +101,10 @@ class PlaybookRunner:
             "PRIVATECAST_LOCAL_STATE": str(self.state_dir),
             **self.extra_env,
         }
-        completed = subprocess.run(command, env=env, capture_output=True, text=True, check=False)
+        # No terminal: a playbook that asks (pause with a prompt) gets no answer instead of waiting.
+        completed = subprocess.run(
+            command, env=env, stdin=subprocess.DEVNULL, capture_output=True, text=True, check=False
+        )
         try:
             output = json.loads(completed.stdout)
         except json.JSONDecodeError:

@@ -24,6 +24,7 @@ from tests.unit.maintenance_stack import network_snapshot
 PROVISIONED_GROUP = "provisioned-stack"
 # Test modules that use the provisioned_stack fixture, by node id: one xdist scope.
 SHARED_MODULES = {
+    "tests/integration/test_audit.py": PROVISIONED_GROUP,
     "tests/integration/test_auth_api.py": PROVISIONED_GROUP,
     "tests/integration/test_provision.py": PROVISIONED_GROUP,
 }

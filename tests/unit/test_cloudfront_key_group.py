@@ -251,6 +251,30 @@ def test_absent_removes_group_keys_and_parameter(capsys) -> None:
     assert run(capsys, state="absent")["changed"] is False
 
 
+def test_absent_also_removes_the_groups_stray_keys_and_no_other(capsys) -> None:
+    """A key made by a run that stopped before adding it to the group goes too; a key
+    whose name only starts like the group's (another group's) stays."""
+    cloudfront = boto3.client("cloudfront", region_name="us-east-1")
+
+    def make_key(key_name: str) -> str:
+        pem = (
+            rsa.generate_private_key(public_exponent=65537, key_size=2048)
+            .public_key()
+            .public_bytes(serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo)
+            .decode()
+        )
+        config = {"CallerReference": key_name, "Name": key_name, "EncodedKey": pem}
+        return cloudfront.create_public_key(PublicKeyConfig=config)["PublicKey"]["Id"]
+
+    run(capsys)
+    stray = make_key(f"{NAME}-20260101000000-beef")
+    foreign = make_key(f"{NAME}-signers-20260101000000-beef")
+    removed = run(capsys, state="absent")
+    assert stray in removed["removed_key_ids"] and foreign not in removed["removed_key_ids"]
+    assert public_key_ids() == {foreign}
+    assert run(capsys, state="absent")["changed"] is False
+
+
 def test_kms_key_is_applied_and_changed_without_a_new_key(capsys) -> None:
     kms = boto3.client("kms", region_name="us-east-1")
     first_key = kms.create_key()["KeyMetadata"]["KeyId"]

@@ -226,6 +226,20 @@ def test_absent_refuses_while_deletion_protection_is_on_then_deletes(aws, run):
     assert run(state="absent")["changed"] is False
 
 
+def test_absent_with_deletion_protection_false_lifts_it_and_deletes(aws, run):
+    pool_id = run()["user_pool"]["id"]
+    assert aws.describe_user_pool(UserPoolId=pool_id)["UserPool"]["DeletionProtection"] == "ACTIVE"
+
+    checked = run(state="absent", deletion_protection=False, check_mode=True)
+    assert checked["changed"] is True
+    assert aws.describe_user_pool(UserPoolId=pool_id)["UserPool"]["DeletionProtection"] == "ACTIVE"
+
+    deleted = run(state="absent", deletion_protection=False)
+    assert deleted["changed"] is True
+    assert aws.list_user_pools(MaxResults=60)["UserPools"] == []
+    assert run(state="absent", deletion_protection=False)["changed"] is False
+
+
 @pytest.mark.parametrize(
     ("overrides", "message"),
     [
