@@ -4,8 +4,9 @@
 docs/audit.md). Each check reads what AWS describes and turns it into rows
 (check, status, resource, reason). Nothing here writes to AWS.
 
-`gather_*` functions call boto3 clients (describe/get/list only); `check_*` functions are
-pure and take what was gathered, so unit tests can feed them hand-made descriptions."""
+`gather_*` functions call boto3 clients (describe/get/list only; every listing read to its
+last page with plan.paginate, through the module's retrying clients); `check_*` functions
+are pure and take what was gathered, so unit tests can feed them hand-made descriptions."""
 
 from __future__ import annotations
 
@@ -17,6 +18,7 @@ from dataclasses import asdict, dataclass
 from typing import Any
 
 from ansible_collections.privatecast.streaming.plugins.module_utils import maintenance as mw
+from ansible_collections.privatecast.streaming.plugins.module_utils.plan import paginate
 
 PASS = "pass"  # noqa: S105 (a status, not a password)
 FAIL = "fail"
@@ -175,17 +177,19 @@ def gather_bucket(s3: Any, bucket: str) -> dict[str, Any]:
 
 def find_distribution(cloudfront: Any, comment: str) -> dict[str, Any] | None:
     """The distribution whose comment is `comment` (docs/conventions.md), with its config."""
-    for page in cloudfront.get_paginator("list_distributions").paginate():
-        for item in page.get("DistributionList", {}).get("Items", []) or []:
-            if item.get("Comment") == comment:
-                config = cloudfront.get_distribution_config(Id=item["Id"])["DistributionConfig"]
-                return {"id": item["Id"], "arn": item["ARN"], "config": config}
+    for item in paginate(cloudfront, "list_distributions", "DistributionList.Items"):
+        if item.get("Comment") == comment:
+            config = cloudfront.get_distribution_config(Id=item["Id"])["DistributionConfig"]
+            return {"id": item["Id"], "arn": item["ARN"], "config": config}
     return None
 
 
 def find_key_group(cloudfront: Any, name: str) -> dict[str, Any] | None:
     """The key group named `name` and its public keys' creation times."""
-    for entry in cloudfront.list_key_groups().get("KeyGroupList", {}).get("Items", []) or []:
+    groups = paginate(
+        cloudfront, "list_key_groups", "KeyGroupList.Items", token=("Marker", "KeyGroupList.NextMarker")
+    )
+    for entry in groups:
         group = entry["KeyGroup"]
         if group["KeyGroupConfig"]["Name"] == name:
             created = {
@@ -257,12 +261,12 @@ def gather_parameter(ssm: Any, name: str) -> dict[str, Any] | None:
 
 def find_api(apis: Any, name: str) -> dict[str, Any] | None:
     """The HTTP API named `name`, its routes and authorizers."""
-    for api in apis.get_apis().get("Items", []):
+    for api in paginate(apis, "get_apis", "Items"):
         if api.get("Name") == name:
             return {
                 "id": api["ApiId"],
-                "routes": apis.get_routes(ApiId=api["ApiId"]).get("Items", []),
-                "authorizers": apis.get_authorizers(ApiId=api["ApiId"]).get("Items", []),
+                "routes": paginate(apis, "get_routes", "Items", ApiId=api["ApiId"]),
+                "authorizers": paginate(apis, "get_authorizers", "Items", ApiId=api["ApiId"]),
             }
     return None
 
@@ -307,10 +311,9 @@ def _route(api_id: str, route: dict[str, Any], open_routes: Sequence[str], autho
 
 
 def find_user_pool(cognito: Any, name: str) -> dict[str, Any] | None:
-    for page in cognito.get_paginator("list_user_pools").paginate(MaxResults=60):
-        for pool in page.get("UserPools", []):
-            if pool["Name"] == name:
-                return {"id": pool["Id"], "mfa": cognito.get_user_pool_mfa_config(UserPoolId=pool["Id"])}
+    for pool in paginate(cognito, "list_user_pools", "UserPools", MaxResults=60):
+        if pool["Name"] == name:
+            return {"id": pool["Id"], "mfa": cognito.get_user_pool_mfa_config(UserPoolId=pool["Id"])}
     return None
 
 
@@ -558,26 +561,24 @@ def gather_network(ec2: Any, stack_name: str, vpc_id: str) -> dict[str, Any]:
     """The stack's instances, the security groups that guard them or carry its tag, and the
     network ACLs of its VPC's subnets."""
     in_vpc = [{"Name": "vpc-id", "Values": [vpc_id]}]
-    instances = [
-        instance
-        for reservation in ec2.describe_instances(
-            Filters=[*_tagged(stack_name), {"Name": "instance-state-name", "Values": mw.LIVE_INSTANCE_STATES}]
-        )["Reservations"]
-        for instance in reservation["Instances"]
-    ]
-    tagged = ec2.describe_security_groups(Filters=_tagged(stack_name))["SecurityGroups"]
+    live = {"Name": "instance-state-name", "Values": mw.LIVE_INSTANCE_STATES}
+    reservations = paginate(ec2, "describe_instances", "Reservations", Filters=[*_tagged(stack_name), live])
+    instances = [instance for reservation in reservations for instance in reservation["Instances"]]
+    tagged = paginate(ec2, "describe_security_groups", "SecurityGroups", Filters=_tagged(stack_name))
     by_id = {group["GroupId"]: group for group in tagged}
     untagged = {g["GroupId"] for i in instances for g in i.get("SecurityGroups", [])} - set(by_id)
     if untagged:
         by_id.update(
             {
                 g["GroupId"]: g
-                for g in ec2.describe_security_groups(GroupIds=sorted(untagged))["SecurityGroups"]
+                for g in paginate(
+                    ec2, "describe_security_groups", "SecurityGroups", GroupIds=sorted(untagged)
+                )
             }
         )
     nacls = [
         dict(nacl, name=_name(nacl))
-        for nacl in ec2.describe_network_acls(Filters=in_vpc)["NetworkAcls"]
+        for nacl in paginate(ec2, "describe_network_acls", "NetworkAcls", Filters=in_vpc)
         if nacl.get("Associations")
     ]
     sg_tag = {g["GroupId"]: _tag(g, mw.SG_TAG) for g in by_id.values()}

@@ -60,7 +60,8 @@ deleted:
   sample: 42
 """
 
-from typing import Any
+from dataclasses import dataclass
+from typing import Any, ClassVar
 
 try:
     import botocore
@@ -69,43 +70,74 @@ except ImportError:
 
 from ansible_collections.amazon.aws.plugins.module_utils.botocore import is_boto3_error_code
 from ansible_collections.amazon.aws.plugins.module_utils.modules import AnsibleAWSModule
-from ansible_collections.amazon.aws.plugins.module_utils.retries import AWSRetry
+from ansible_collections.privatecast.streaming.plugins.module_utils.plan import (
+    Action,
+    ClientApplier,
+    Plan,
+    apply_unless_checking,
+    paginate,
+)
+from ansible_collections.privatecast.streaming.plugins.module_utils.retrying_client import retrying_client
 
 BATCH = 1000  # DeleteObjects takes at most this many keys
 
 
-def list_versions(client, bucket: str) -> list[dict[str, str]] | None:
+class VersionsError(Exception):
+    """S3 refused to delete some versions; the message names them."""
+
+
+# --- describe --------------------------------------------------------------------------
+
+
+def list_versions(client: Any, bucket: str) -> list[dict[str, str]] | None:
     """Every version and delete marker as {Key, VersionId}; None when there is no bucket."""
-    found = []
     try:
-        for page in client.get_paginator("list_object_versions").paginate(Bucket=bucket):
-            for entry in page.get("Versions", []) + page.get("DeleteMarkers", []):
-                found.append({"Key": entry["Key"], "VersionId": entry["VersionId"]})
+        entries = paginate(client, "list_object_versions", "Versions", Bucket=bucket)
+        entries += paginate(client, "list_object_versions", "DeleteMarkers", Bucket=bucket)
     except is_boto3_error_code("NoSuchBucket"):
         return None
-    return found
+    return [{"Key": entry["Key"], "VersionId": entry["VersionId"]} for entry in entries]
 
 
-def delete_versions(client, module: AnsibleAWSModule, bucket: str, versions: list[dict[str, str]]) -> None:
-    for start in range(0, len(versions), BATCH):
-        batch = versions[start : start + BATCH]
-        response = client.delete_objects(
-            aws_retry=True, Bucket=bucket, Delete={"Objects": batch, "Quiet": True}
+# --- actions -----------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class DeleteVersions(Action):
+    """One DeleteObjects call: up to BATCH versions and delete markers, each by its id."""
+
+    kind: ClassVar[str] = "delete_versions"
+    description: str
+    bucket: str
+    versions: tuple[dict[str, str], ...]
+
+    def apply(self, applier: ClientApplier) -> None:
+        response = applier.client.delete_objects(
+            Bucket=self.bucket, Delete={"Objects": list(self.versions), "Quiet": True}
         )
         errors = response.get("Errors") or []
         if errors:
             refused = ", ".join(f"{e['Key']} ({e.get('VersionId')}): {e.get('Code')}" for e in errors[:10])
-            module.fail_json(msg=f"S3 refused to delete {len(errors)} versions in {bucket}: {refused}")
+            raise VersionsError(f"S3 refused to delete {len(errors)} versions in {self.bucket}: {refused}")
 
 
-def ensure_absent(client, module: AnsibleAWSModule) -> dict[str, Any]:
-    bucket = module.params["bucket"]
-    versions = list_versions(client, bucket)
-    if not versions:
-        return {"changed": False, "deleted": 0}
-    if not module.check_mode:
-        delete_versions(client, module, bucket, versions)
-    return {"changed": True, "deleted": len(versions)}
+# --- plan --------------------------------------------------------------------------------
+
+
+def plan_absent(bucket: str, versions: list[dict[str, str]] | None) -> Plan:
+    """One DeleteVersions per batch of BATCH; nothing for a missing or empty bucket."""
+    found = versions or []
+    actions = tuple(
+        DeleteVersions(
+            f"delete {len(found[start : start + BATCH])} versions and delete markers in {bucket}",
+            bucket,
+            tuple(found[start : start + BATCH]),
+        )
+        for start in range(0, len(found), BATCH)
+    )
+    return Plan(
+        bucket, actions, {"bucket": bucket, "versions": len(found)}, {"bucket": bucket, "versions": 0}
+    )
 
 
 def main() -> None:
@@ -116,11 +148,19 @@ def main() -> None:
         ),
         supports_check_mode=True,
     )
-    client = module.client("s3", retry_decorator=AWSRetry.jittered_backoff())
+    bucket = module.params["bucket"]
+    applier = ClientApplier(retrying_client(module, "s3"))
     try:
-        result = ensure_absent(client, module)
+        versions = list_versions(applier.client, bucket)
+        plan = plan_absent(bucket, versions)
+        apply_unless_checking(plan, applier, module.check_mode)
+    except VersionsError as error:
+        module.fail_json(msg=str(error))
     except (botocore.exceptions.ClientError, botocore.exceptions.BotoCoreError) as error:
-        module.fail_json_aws(error, msg=f"Failed to delete the object versions in {module.params['bucket']}")
+        module.fail_json_aws(error, msg=f"Failed to delete the object versions in {bucket}")
+    result: dict[str, Any] = {"changed": plan.changed, "deleted": len(versions or [])}
+    if module._diff and plan.changed:
+        result["diff"] = plan.diff
     module.exit_json(**result)
 
 

@@ -60,3 +60,25 @@ def test_deletes_null_versions_versions_and_delete_markers_so_the_bucket_can_go(
 def test_an_empty_bucket_is_nothing_to_do(capsys) -> None:
     boto3.client("s3", region_name="us-east-1").create_bucket(Bucket=BUCKET)
     assert run(capsys)["changed"] is False
+
+
+def test_versions_are_deleted_in_batches_of_a_thousand() -> None:
+    found = [{"Key": f"k{index}", "VersionId": "null"} for index in range(1001)]
+    plan = s3_object_versions.plan_absent(BUCKET, found)
+    assert [len(action.versions) for action in plan.actions] == [1000, 1]
+    assert plan.diff == {
+        "before": {"bucket": BUCKET, "versions": 1001},
+        "after": {"bucket": BUCKET, "versions": 0},
+    }
+    assert not s3_object_versions.plan_absent(BUCKET, None).changed
+
+
+def test_a_version_s3_refuses_to_delete_fails_the_run_naming_it(capsys) -> None:
+    s3 = boto3.client("s3", region_name="us-east-1")
+    s3.create_bucket(Bucket=BUCKET, ObjectLockEnabledForBucket=True)
+    s3.put_object(Bucket=BUCKET, Key="held.ts", Body=b"x", ObjectLockLegalHoldStatus="ON")
+    failed = run(capsys)
+    assert failed["failed"] and f"S3 refused to delete 1 versions in {BUCKET}: held.ts (" in failed["msg"], (
+        failed
+    )
+    assert len(versions()) == 1
