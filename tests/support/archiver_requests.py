@@ -86,7 +86,7 @@ def timed(log: RequestLog, kind: str, run: Callable[[], Any]) -> EventCost:
     seconds = time.perf_counter() - started
     calls = log.take()
     listing = sum(duration for name, duration in calls if name == "ListObjectsV2")
-    return EventCost(kind, tuple(name for name, _ in calls), seconds, listing)
+    return EventCost(kind, tuple(call[0] for call in calls), seconds, listing)
 
 
 def next_segment_events(

@@ -432,13 +432,13 @@ def decode_state(current: StoredObject) -> PlaylistState | None:
         document.get("v") == PLAYLIST_STATE_VERSION
         and len(head) == before.segments
         and sum(name.duration_us for name in head) == before.duration_us
-        and [name.sequence for name in rest] == [sequence for sequence, _, _ in tail_data]
+        and [name.sequence for name in rest] == [entry[0] for entry in tail_data]
     )
     if not consistent:
         return None
     tail = tuple(
         ArchivedSegment(name.sequence, name.duration_us, size, modified, name.name)
-        for name, (_, size, modified) in zip(rest, tail_data, strict=True)
+        for name, (_sequence, size, modified) in zip(rest, tail_data, strict=True)
     )
     return PlaylistState(tuple(head), before, tail)
 
@@ -636,7 +636,7 @@ def archive_variant(s3: Any, bucket: str, variant: str) -> dict[str, int]:
     for session, window in owncast_window(s3, bucket, variant).items():
         if session in index["deleted"]:
             continue
-        window_start = min(sequence for sequence, _, _ in window.values())
+        window_start = min(entry[0] for entry in window.values())
         archived = {segment.sequence for segment in list_archived(s3, bucket, session, variant, window_start)}
         count = 0
         for sequence, duration_us, source_key in sorted(window.values()):
