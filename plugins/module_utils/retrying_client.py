@@ -10,6 +10,11 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from typing import Any
 
+try:
+    import botocore
+except ImportError:
+    pass  # handled by AnsibleAWSModule
+
 from ansible_collections.amazon.aws.plugins.module_utils.retries import AWSRetry
 
 Retry = Callable[[Callable[..., Any]], Callable[..., Any]]
@@ -61,3 +66,12 @@ def retrying_client(module: Any, service: str, extra_retry_codes: Sequence[str] 
     """The module's client for `service`, each call retried up to 10 times, also on the
     given error codes."""
     return RetryingClient(module.client(service), jittered_retry(extra_retry_codes))
+
+
+def fail_with_cause(module: Any, error: Exception) -> None:
+    """End the run with `error`'s own message, and AWS's error details when an AWS call
+    caused it (the module_utils code raises its own error from the botocore one)."""
+    cause = error.__cause__
+    if isinstance(cause, (botocore.exceptions.ClientError, botocore.exceptions.BotoCoreError)):
+        module.fail_json_aws(cause, msg=str(error))
+    module.fail_json(msg=str(error))

@@ -233,7 +233,10 @@ from ansible_collections.privatecast.streaming.plugins.module_utils.maintenance 
     plan_close,
     plan_open,
 )
-from ansible_collections.privatecast.streaming.plugins.module_utils.retrying_client import retrying_client
+from ansible_collections.privatecast.streaming.plugins.module_utils.retrying_client import (
+    fail_with_cause,
+    retrying_client,
+)
 
 # Right after an allocation EC2 may not know the new address yet (eventual consistency).
 EXTRA_RETRY_CODES = ["InvalidAllocationID.NotFound", "InvalidInstanceID.NotFound"]
@@ -286,13 +289,6 @@ def result_of(plan: Plan, final: WindowState | None, before: WindowState, diff_m
     return result
 
 
-def fail_with(module: AnsibleAWSModule, error: MaintenanceError) -> None:
-    cause = error.__cause__
-    if isinstance(cause, (botocore.exceptions.ClientError, botocore.exceptions.BotoCoreError)):
-        module.fail_json_aws(cause, msg=str(error))
-    module.fail_json(msg=str(error))
-
-
 def main() -> None:
     argument_spec = dict(
         stack_name=dict(type="str", required=True),
@@ -327,7 +323,7 @@ def main() -> None:
         if not module.check_mode:
             final = describe_window(ec2, params["stack_name"], **lookup)
     except MaintenanceError as error:
-        fail_with(module, error)
+        fail_with_cause(module, error)
     except (botocore.exceptions.ClientError, botocore.exceptions.BotoCoreError) as error:
         module.fail_json_aws(
             error, msg=f"could not read or change the maintenance window of {params['stack_name']}"

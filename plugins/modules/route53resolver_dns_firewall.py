@@ -184,7 +184,10 @@ from ansible_collections.privatecast.streaming.plugins.module_utils.dns_firewall
     plan_absent,
     plan_present,
 )
-from ansible_collections.privatecast.streaming.plugins.module_utils.retrying_client import retrying_client
+from ansible_collections.privatecast.streaming.plugins.module_utils.retrying_client import (
+    fail_with_cause,
+    retrying_client,
+)
 
 # Throttling is retried by default. ConflictException is not retried: it also means a
 # real conflict (a priority taken by another rule group), which should fail at once.
@@ -223,13 +226,6 @@ def result_of(
     return result
 
 
-def fail_with(module: AnsibleAWSModule, error: FirewallError) -> None:
-    cause = error.__cause__
-    if isinstance(cause, (botocore.exceptions.ClientError, botocore.exceptions.BotoCoreError)):
-        module.fail_json_aws(cause, msg=str(error))
-    module.fail_json(msg=str(error))
-
-
 def main() -> None:
     argument_spec = dict(
         name=dict(type="str", required=True),
@@ -259,7 +255,7 @@ def main() -> None:
                 apply_plan(client, before, plan, desired)
             final = describe_firewall(client, name)
     except FirewallError as error:
-        fail_with(module, error)
+        fail_with_cause(module, error)
     except (botocore.exceptions.ClientError, botocore.exceptions.BotoCoreError) as error:
         module.fail_json_aws(error, msg=f"could not read or change the DNS firewall {name}")
     module.exit_json(**result_of(plan, final, ids, module.params["vpc_id"], module._diff))
