@@ -271,7 +271,7 @@ def test_drift_is_put_back_and_shown(run, ec2) -> None:
     [nacl] = ec2.describe_network_acls(NetworkAclIds=[private_acl])["NetworkAcls"]
     assert [a["SubnetId"] for a in nacl["Associations"]] == [made["private_subnet_id"]]
     assert ("0.0.0.0/0", made["internet_gateway_id"]) in routes_of(ec2, made["public_route_table_id"])
-    assert "0.0.0.0/0" not in [d for d, _ in routes_of(ec2, made["private_route_table_id"])]
+    assert "0.0.0.0/0" not in [route[0] for route in routes_of(ec2, made["private_route_table_id"])]
     [endpoint] = ec2.describe_vpc_endpoints(VpcEndpointIds=[made["s3_endpoint_id"]])["VpcEndpoints"]
     assert json.loads(endpoint["PolicyDocument"]) == POLICY
     [subnet] = ec2.describe_subnets(SubnetIds=[made["private_subnet_id"]])["Subnets"]
