@@ -386,3 +386,20 @@ def test_rules_read_back_as_they_were_given() -> None:
     )
     assert found == (given,)
     assert given.describe() == f"ingress 100: allow tcp 1935 from {CAMERA}"
+
+
+def test_the_endpoint_serves_only_the_private_route_table(run, ec2) -> None:
+    made = run()
+    ec2.modify_vpc_endpoint(
+        VpcEndpointId=made["s3_endpoint_id"], AddRouteTableIds=[made["public_route_table_id"]]
+    )
+
+    fixed = run()
+
+    assert fixed["changes"] == [
+        f"modify S3 endpoint {made['s3_endpoint_id']}: remove route tables {made['public_route_table_id']}"
+    ]
+    assert fixed["diff"]["after"]["s3_endpoint"]["route_tables"] == [made["private_route_table_id"]]
+    [endpoint] = ec2.describe_vpc_endpoints(VpcEndpointIds=[made["s3_endpoint_id"]])["VpcEndpoints"]
+    assert endpoint["RouteTableIds"] == [made["private_route_table_id"]]
+    assert run()["changed"] is False
