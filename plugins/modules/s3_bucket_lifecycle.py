@@ -10,7 +10,7 @@ module: s3_bucket_lifecycle
 short_description: Set an S3 bucket's whole lifecycle configuration in one call
 version_added: 0.1.0
 description:
-  - Makes the lifecycle configuration of O(bucket) exactly the rules of O(rules): one
+  - Makes the lifecycle configuration of O(bucket) exactly the rules of O(rules), in one
     module run for every rule, where M(community.aws.s3_lifecycle) needs one run per rule.
     Rules the bucket has and O(rules) does not list are removed; with no rule left, the
     configuration is deleted.
@@ -57,7 +57,7 @@ options:
       transitions:
         description:
           - Moves to cheaper storage classes, each after O(rules[].transitions[].days) days
-            (V(0) is a valid day count for S3 here: the transition happens at once).
+            (V(0) is a valid day count for S3 here, the transition then happens at once).
         type: list
         elements: dict
         default: []
