@@ -213,3 +213,46 @@ def test_the_requirements_file_pins_every_line_with_a_digest(tmp_path: Path) -> 
     loose.write_text("cryptography\n")
     with pytest.raises(packager.PackagingError, match="name==version --hash"):
         packager.parse_requirements(loose)
+
+
+def package_into(build_dir: Path, dirs: tuple[Path, Path]) -> subprocess.CompletedProcess:
+    lambda_dir, shared_dir = dirs
+    return subprocess.run(
+        [sys.executable, str(lambda_zip.PACKAGER), "--build-dir", str(build_dir),
+         "--function", str(build_dir / "one.zip"), "handler.handler",
+         "--lambda-dir", str(lambda_dir), "--shared-dir", str(shared_dir)],
+        capture_output=True, text=True, check=False,
+    )  # fmt: skip
+
+
+def mode(path: Path) -> int:
+    return path.stat().st_mode & 0o777
+
+
+def test_the_build_dir_is_made_private_with_its_missing_parents(tmp_path: Path) -> None:
+    dirs = sources(tmp_path)
+    existing = tmp_path / "home"
+    existing.mkdir(mode=0o755)
+    existing.chmod(0o755)
+    build_dir = existing / "cache" / "stack" / "lambda"
+
+    completed = package_into(build_dir, dirs)
+
+    assert completed.returncode == 0, completed.stderr
+    assert json.loads(completed.stdout)["changed"] is True
+    assert (build_dir / "one.zip").is_file()
+    assert [mode(folder) for folder in (existing / "cache", build_dir.parent, build_dir)] == [0o700] * 3
+    assert mode(existing) == 0o755  # a parent that was there keeps its mode
+    assert json.loads(package_into(build_dir, dirs).stdout)["changed"] is False
+
+
+def test_a_build_dir_with_another_mode_is_set_back_and_counts_as_a_change(tmp_path: Path) -> None:
+    dirs = sources(tmp_path)
+    build_dir = tmp_path / "lambda"
+    package_into(build_dir, dirs)
+    build_dir.chmod(0o755)
+
+    again = package_into(build_dir, dirs)
+
+    assert json.loads(again.stdout)["changed"] is True
+    assert mode(build_dir) == 0o700

@@ -8,10 +8,15 @@ compression); it is rewritten only when its content changes. Prints
         [--requirements FILE --wheel-cache DIR --architecture arm64|x86_64
          --python-version 3.12]
     package_lambda.py --function OUTPUT.zip HANDLER [--function ...] --lambda-dir DIR ...
+        [--build-dir DIR]
 
 With --function (repeated), builds every function's zip in one run (the role does: one
 Python start-up instead of one per function) and prints {"changed": any of them,
 "functions": [the summary of each, in order]}.
+
+With --build-dir, the zips' directory is made private first: created with each missing
+parent at mode 0700, and set to 0700 if it has another mode (the role needs no task of its
+own for it); doing either counts as a change.
 
 What lands in the zip, at its root, follows the handler's `import` statements (read with
 ast, in every function and try block, followed module by module):
@@ -36,6 +41,7 @@ import io
 import json
 import os
 import re
+import stat
 import subprocess
 import sys
 import tempfile
@@ -45,6 +51,7 @@ from pathlib import Path
 
 FIXED_TIMESTAMP = (1980, 1, 1, 0, 0, 0)
 FILE_MODE = 0o644
+BUILD_DIR_MODE = 0o700
 # zlib's default: level 9 takes four times as long on the cryptography wheel for 0.6% less.
 COMPRESS_LEVEL = 6
 UNIX = 3
@@ -276,6 +283,21 @@ def write_if_changed(output: Path, content: bytes) -> bool:
     return True
 
 
+def ensure_private_dir(folder: Path) -> bool:
+    """Makes `folder` a directory of mode BUILD_DIR_MODE, each missing parent too (what
+    ansible.builtin.file with state=directory and that mode does). True when it created or
+    re-moded one."""
+    changed = False
+    for missing in reversed([path for path in (folder, *folder.parents) if not path.exists()]):
+        missing.mkdir(exist_ok=True)
+        missing.chmod(BUILD_DIR_MODE)
+        changed = True
+    if stat.S_IMODE(folder.stat().st_mode) != BUILD_DIR_MODE:
+        folder.chmod(BUILD_DIR_MODE)
+        changed = True
+    return changed
+
+
 def default_wheel_cache() -> Path:
     base = os.environ.get("PRIVATECAST_CACHE")
     return (Path(base) if base else Path.home() / ".cache" / "privatecast") / "lambda-wheels"
@@ -294,6 +316,9 @@ def parse_arguments(argv: list[str]) -> argparse.Namespace:
         default=[],
         metavar=("OUTPUT", "HANDLER"),
         help="one more zip to build (repeatable), instead of OUTPUT HANDLER",
+    )
+    parser.add_argument(
+        "--build-dir", type=Path, help="the zips' directory: created (parents too) and kept at mode 0700"
     )
     parser.add_argument("--lambda-dir", type=Path, required=True)
     parser.add_argument("--shared-dir", type=Path, required=True)
@@ -323,8 +348,10 @@ def main(argv: list[str]) -> int:
         print("package_lambda: give OUTPUT HANDLER, or --function OUTPUT HANDLER (repeated)", file=sys.stderr)
         return 2
     try:
+        made_private = ensure_private_dir(options.build_dir) if options.build_dir else False
         if not options.function:
-            print(json.dumps(package(options)))
+            summary = package(options)
+            print(json.dumps({**summary, "changed": summary["changed"] or made_private}))
             return 0
         summaries = [
             package(argparse.Namespace(**{**vars(options), "output": Path(output), "handler": handler}))
@@ -333,7 +360,8 @@ def main(argv: list[str]) -> int:
     except PackagingError as error:
         print(f"package_lambda: {error}", file=sys.stderr)
         return 1
-    print(json.dumps({"changed": any(s["changed"] for s in summaries), "functions": summaries}))
+    changed = made_private or any(s["changed"] for s in summaries)
+    print(json.dumps({"changed": changed, "functions": summaries}))
     return 0
 
 
