@@ -150,6 +150,12 @@ except ImportError:
 from ansible_collections.amazon.aws.plugins.module_utils.botocore import is_boto3_error_code
 from ansible_collections.amazon.aws.plugins.module_utils.modules import AnsibleAWSModule
 from ansible_collections.amazon.aws.plugins.module_utils.policy import compare_policies
+from ansible_collections.privatecast.streaming.plugins.module_utils.iam_entities import (
+    as_document,
+    inline_policy,
+    line,
+    policies_to_put,
+)
 from ansible_collections.privatecast.streaming.plugins.module_utils.plan import (
     Action,
     ClientApplier,
@@ -196,10 +202,6 @@ class FoundRole:
     policies: dict[str, dict[str, Any] | None]  # the wanted names only; None: absent
 
 
-def as_document(value: Any) -> dict[str, Any]:
-    return json.loads(value) if isinstance(value, str) else value
-
-
 def wanted_roles(params: list[dict[str, Any]]) -> list[WantedRole]:
     return [
         WantedRole(
@@ -232,7 +234,7 @@ def describe_role(client: Any, wanted: WantedRole) -> FoundRole | None:
         trust=as_document(role["AssumeRolePolicyDocument"]),
         tags=tag_dict(paginate(client, "list_role_tags", "Tags", RoleName=wanted.name)),
         managed_arns=[item["PolicyArn"] for item in attached],
-        policies={name: inline_policy(client, wanted.name, name) for name in wanted.policies},
+        policies={name: inline_policy(client, "role", wanted.name, name) for name in wanted.policies},
     )
 
 
@@ -251,14 +253,6 @@ def describe_profile(client: Any, wanted: WantedRole) -> FoundProfile | None:
         tags=tag_dict(profile.get("Tags")),
         role_names=tuple(role["RoleName"] for role in profile.get("Roles", [])),
     )
-
-
-def inline_policy(client: Any, role: str, name: str) -> dict[str, Any] | None:
-    try:
-        document = client.get_role_policy(RoleName=role, PolicyName=name)["PolicyDocument"]
-    except is_boto3_error_code("NoSuchEntity"):
-        return None
-    return as_document(document)
 
 
 # --- actions: one IAM call each; the description is the module's line for it ---
@@ -418,12 +412,6 @@ class UntagProfile(Action):
         applier.client.untag_instance_profile(InstanceProfileName=self.profile_name, TagKeys=list(self.keys))
 
 
-def line(call: str, role: str, detail: str = "") -> str:
-    """An action's description: the IAM call, the role (or profile), and what in it (a
-    policy, the profile's role)."""
-    return f"{call} {role}{'/' + detail if detail else ''}"
-
-
 # --- plan: no AWS calls ---
 
 
@@ -458,9 +446,8 @@ def plan_role(wanted: WantedRole, found: FoundRole | None) -> list[Action]:
 
 def plan_policies(wanted: WantedRole, found: dict[str, dict[str, Any] | None]) -> list[Action]:
     return [
-        PutPolicy(line("put_role_policy", wanted.name, name), wanted.name, name, doc, found.get(name))
-        for name, doc in wanted.policies.items()
-        if found.get(name) is None or compare_policies(found[name], doc)
+        PutPolicy(line("put_role_policy", wanted.name, name), wanted.name, name, document, before)
+        for name, document, before in policies_to_put(wanted.policies, found)
     ]
 
 

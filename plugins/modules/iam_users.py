@@ -117,7 +117,12 @@ except ImportError:
 
 from ansible_collections.amazon.aws.plugins.module_utils.botocore import is_boto3_error_code
 from ansible_collections.amazon.aws.plugins.module_utils.modules import AnsibleAWSModule
-from ansible_collections.amazon.aws.plugins.module_utils.policy import compare_policies
+from ansible_collections.privatecast.streaming.plugins.module_utils.iam_entities import (
+    as_document,
+    inline_policy,
+    line,
+    policies_to_put,
+)
 from ansible_collections.privatecast.streaming.plugins.module_utils.plan import (
     Action,
     ClientApplier,
@@ -154,10 +159,6 @@ class InputError(Exception):
     """An option cannot be used as given."""
 
 
-def as_document(value: Any) -> dict[str, Any]:
-    return json.loads(value) if isinstance(value, str) else value
-
-
 def policy_documents(user: str, policies: dict[str, Any]) -> dict[str, dict[str, Any]]:
     try:
         return {name: as_document(doc) for name, doc in policies.items()}
@@ -190,17 +191,9 @@ def describe_user(client: Any, wanted: WantedUser) -> FoundUser | None:
         arn=user["Arn"],
         path=user["Path"],
         tags=tag_dict(paginate(client, "list_user_tags", "Tags", UserName=wanted.name)),
-        policies={name: inline_policy(client, wanted.name, name) for name in wanted.policies},
+        policies={name: inline_policy(client, "user", wanted.name, name) for name in wanted.policies},
         access_keys=tuple({"access_key_id": key["AccessKeyId"], "status": key["Status"]} for key in keys),
     )
-
-
-def inline_policy(client: Any, user: str, name: str) -> dict[str, Any] | None:
-    try:
-        document = client.get_user_policy(UserName=user, PolicyName=name)["PolicyDocument"]
-    except is_boto3_error_code("NoSuchEntity"):
-        return None
-    return as_document(document)
 
 
 # --- actions: one IAM call each; the description is the module's line for it ---
@@ -268,11 +261,6 @@ class PutUserPolicy(Action):
         )
 
 
-def line(call: str, user: str, detail: str = "") -> str:
-    """An action's description: the IAM call, the user, and what in it (a policy)."""
-    return f"{call} {user}{'/' + detail if detail else ''}"
-
-
 # --- plan: no AWS calls ---
 
 
@@ -293,9 +281,8 @@ def plan_user(wanted: WantedUser, found: FoundUser | None) -> list[Action]:
 
 def plan_policies(wanted: WantedUser, found: dict[str, dict[str, Any] | None]) -> list[Action]:
     return [
-        PutUserPolicy(line("put_user_policy", wanted.name, name), wanted.name, name, doc, found.get(name))
-        for name, doc in wanted.policies.items()
-        if found.get(name) is None or compare_policies(found[name], doc)
+        PutUserPolicy(line("put_user_policy", wanted.name, name), wanted.name, name, document, before)
+        for name, document, before in policies_to_put(wanted.policies, found)
     ]
 
 
